@@ -1,0 +1,21 @@
+//! `unitfile` reads systemd unit files exactly as systemd 252 does: the syntax of
+//! systemd.syntax(7), unit names and escaping, the search path with aliases, masking and
+//! drop-ins of systemd.unit(5), specifiers, typed values and a typed model of every section
+//! sysmaster understands. It is pure: its only I/O is reading the files and directories it
+//! is pointed at. It never knows about processes, jobs or the control protocol.
+//!
+//! Nothing here fails on bad input. Every parser returns what it could understand plus
+//! [`Diagnostic`]s naming `file:line`, so one broken line never stops a unit from loading,
+//! just as in systemd.
+
+pub mod calendar;
+pub mod diag;
+pub mod env;
+pub mod exec;
+pub mod name;
+pub mod specifier;
+pub mod syntax;
+pub mod value;
+pub mod words;
+
+pub use diag::{Diagnostic, Severity, ValueError};
