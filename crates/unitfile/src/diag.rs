@@ -59,12 +59,7 @@ impl fmt::Display for Diagnostic {
         match (self.file.as_os_str().is_empty(), self.line) {
             (true, _) => write!(f, "{level}: {}", self.message),
             (false, 0) => write!(f, "{}: {level}: {}", self.file.display(), self.message),
-            (false, n) => write!(
-                f,
-                "{}:{n}: {level}: {}",
-                self.file.display(),
-                self.message
-            ),
+            (false, n) => write!(f, "{}:{n}: {level}: {}", self.file.display(), self.message),
         }
     }
 }

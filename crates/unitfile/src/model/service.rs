@@ -1,0 +1,279 @@
+//! `[Service]` (systemd.service(5)).
+
+use super::cx::Cx;
+use super::exec::{apply_contexts, CgroupContext, ExecContext, KillContext};
+use super::unit::{UnitSection, EMERGENCY_ACTIONS};
+use crate::exec::ExecCommand;
+use crate::syntax::Assignment;
+use crate::value::{self, ExitStatusSpec, Usec};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceType {
+    Simple,
+    Exec,
+    Forking,
+    Oneshot,
+    Dbus,
+    Notify,
+    Idle,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restart {
+    No,
+    OnSuccess,
+    OnFailure,
+    OnAbnormal,
+    OnWatchdog,
+    OnAbort,
+    Always,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyAccess {
+    None,
+    Main,
+    Exec,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitType {
+    Main,
+    Cgroup,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OomPolicy {
+    Continue,
+    Stop,
+    Kill,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutMode {
+    Terminate,
+    Abort,
+    Kill,
+}
+
+const SERVICE_TYPES: &[(&str, ServiceType)] = &[
+    ("simple", ServiceType::Simple),
+    ("exec", ServiceType::Exec),
+    ("forking", ServiceType::Forking),
+    ("oneshot", ServiceType::Oneshot),
+    ("dbus", ServiceType::Dbus),
+    ("notify", ServiceType::Notify),
+    ("idle", ServiceType::Idle),
+];
+
+const TIMEOUT_MODES: &[(&str, TimeoutMode)] = &[
+    ("terminate", TimeoutMode::Terminate),
+    ("abort", TimeoutMode::Abort),
+    ("kill", TimeoutMode::Kill),
+];
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Service {
+    pub service_type: Option<ServiceType>,
+    pub exit_type: Option<ExitType>,
+    pub restart: Option<Restart>,
+    pub pid_file: Option<String>,
+    pub bus_name: Option<String>,
+    pub exec_condition: Vec<ExecCommand>,
+    pub exec_start_pre: Vec<ExecCommand>,
+    pub exec_start: Vec<ExecCommand>,
+    pub exec_start_post: Vec<ExecCommand>,
+    pub exec_reload: Vec<ExecCommand>,
+    pub exec_stop: Vec<ExecCommand>,
+    pub exec_stop_post: Vec<ExecCommand>,
+    pub restart_sec: Option<Usec>,
+    pub timeout_start_sec: Option<Usec>,
+    pub timeout_stop_sec: Option<Usec>,
+    pub timeout_abort_sec: Option<Usec>,
+    pub timeout_start_failure_mode: Option<TimeoutMode>,
+    pub timeout_stop_failure_mode: Option<TimeoutMode>,
+    pub runtime_max_sec: Option<Usec>,
+    pub watchdog_sec: Option<Usec>,
+    pub remain_after_exit: Option<bool>,
+    pub guess_main_pid: Option<bool>,
+    pub permissions_start_only: Option<bool>,
+    pub root_directory_start_only: Option<bool>,
+    pub non_blocking: Option<bool>,
+    pub restart_prevent_exit_status: Vec<ExitStatusSpec>,
+    pub restart_force_exit_status: Vec<ExitStatusSpec>,
+    pub success_exit_status: Vec<ExitStatusSpec>,
+    pub notify_access: Option<NotifyAccess>,
+    pub sockets: Vec<String>,
+    pub file_descriptor_store_max: Option<u32>,
+    pub oom_policy: Option<OomPolicy>,
+    pub exec: ExecContext,
+    pub kill: KillContext,
+    pub cgroup: CgroupContext,
+}
+
+fn exit_statuses(slot: &mut Vec<ExitStatusSpec>, a: &Assignment, cx: &mut Cx) {
+    if a.value.is_empty() {
+        slot.clear();
+        return;
+    }
+    // systemd skips each bad word with a warning and keeps the others.
+    let (list, bad) = value::parse_exit_status_list(&a.value);
+    for spec in list {
+        if !slot.contains(&spec) {
+            slot.push(spec);
+        }
+    }
+    for e in bad {
+        cx.error(a, format!("invalid word in {}=: {e}; ignoring it", a.key));
+    }
+}
+
+impl Service {
+    /// Applies one `[Service]` assignment. Some `[Unit]` settings are still accepted here
+    /// under their old names (`StartLimitInterval=` ...), so the unit section comes along.
+    pub(crate) fn apply(&mut self, a: &Assignment, cx: &mut Cx, unit: &mut UnitSection) -> bool {
+        match a.key.as_str() {
+            "Type" => cx.choice(&mut self.service_type, a, SERVICE_TYPES),
+            "ExitType" => cx.choice(
+                &mut self.exit_type,
+                a,
+                &[("main", ExitType::Main), ("cgroup", ExitType::Cgroup)],
+            ),
+            "Restart" => cx.choice(
+                &mut self.restart,
+                a,
+                &[
+                    ("no", Restart::No),
+                    ("on-success", Restart::OnSuccess),
+                    ("on-failure", Restart::OnFailure),
+                    ("on-abnormal", Restart::OnAbnormal),
+                    ("on-watchdog", Restart::OnWatchdog),
+                    ("on-abort", Restart::OnAbort),
+                    ("always", Restart::Always),
+                ],
+            ),
+            "PIDFile" => cx.path(&mut self.pid_file, a),
+            "BusName" => cx.string(&mut self.bus_name, a),
+            "ExecCondition" => cx.exec(&mut self.exec_condition, a),
+            "ExecStartPre" => cx.exec(&mut self.exec_start_pre, a),
+            "ExecStart" => cx.exec(&mut self.exec_start, a),
+            "ExecStartPost" => cx.exec(&mut self.exec_start_post, a),
+            "ExecReload" => cx.exec(&mut self.exec_reload, a),
+            "ExecStop" => cx.exec(&mut self.exec_stop, a),
+            "ExecStopPost" => cx.exec(&mut self.exec_stop_post, a),
+            "RestartSec" => cx.secs(&mut self.restart_sec, a),
+            // TimeoutSec= sets both the start and the stop timeout.
+            "TimeoutSec" => {
+                cx.secs(&mut self.timeout_start_sec, a);
+                cx.secs(&mut self.timeout_stop_sec, a);
+            }
+            "TimeoutStartSec" => cx.secs(&mut self.timeout_start_sec, a),
+            "TimeoutStopSec" => cx.secs(&mut self.timeout_stop_sec, a),
+            "TimeoutAbortSec" => cx.secs(&mut self.timeout_abort_sec, a),
+            "TimeoutStartFailureMode" => {
+                cx.choice(&mut self.timeout_start_failure_mode, a, TIMEOUT_MODES)
+            }
+            "TimeoutStopFailureMode" => {
+                cx.choice(&mut self.timeout_stop_failure_mode, a, TIMEOUT_MODES)
+            }
+            "RuntimeMaxSec" => cx.secs(&mut self.runtime_max_sec, a),
+            "WatchdogSec" => cx.secs(&mut self.watchdog_sec, a),
+            "RemainAfterExit" => cx.bool(&mut self.remain_after_exit, a),
+            "GuessMainPID" => cx.bool(&mut self.guess_main_pid, a),
+            "PermissionsStartOnly" => {
+                cx.deprecated(a, "the '+' prefix on Exec lines");
+                cx.bool(&mut self.permissions_start_only, a)
+            }
+            "RootDirectoryStartOnly" => cx.bool(&mut self.root_directory_start_only, a),
+            "NonBlocking" => cx.bool(&mut self.non_blocking, a),
+            "RestartPreventExitStatus" => {
+                exit_statuses(&mut self.restart_prevent_exit_status, a, cx)
+            }
+            "RestartForceExitStatus" => exit_statuses(&mut self.restart_force_exit_status, a, cx),
+            "SuccessExitStatus" => exit_statuses(&mut self.success_exit_status, a, cx),
+            "NotifyAccess" => cx.choice(
+                &mut self.notify_access,
+                a,
+                &[
+                    ("none", NotifyAccess::None),
+                    ("main", NotifyAccess::Main),
+                    ("exec", NotifyAccess::Exec),
+                    ("all", NotifyAccess::All),
+                ],
+            ),
+            "Sockets" => cx.units(&mut self.sockets, a),
+            "FileDescriptorStoreMax" => cx.scalar(
+                &mut self.file_descriptor_store_max,
+                a,
+                super::unit::parse_u32,
+            ),
+            "OOMPolicy" => cx.choice(
+                &mut self.oom_policy,
+                a,
+                &[
+                    ("continue", OomPolicy::Continue),
+                    ("stop", OomPolicy::Stop),
+                    ("kill", OomPolicy::Kill),
+                ],
+            ),
+            // Old homes of [Unit] settings, still accepted by systemd in [Service].
+            "StartLimitInterval" => cx.secs(&mut unit.start_limit_interval_sec, a),
+            "StartLimitBurst" => cx.scalar(&mut unit.start_limit_burst, a, super::unit::parse_u32),
+            "StartLimitAction" => cx.choice(&mut unit.start_limit_action, a, EMERGENCY_ACTIONS),
+            "FailureAction" => cx.choice(&mut unit.failure_action, a, EMERGENCY_ACTIONS),
+            "RebootArgument" => cx.string(&mut unit.reboot_argument, a),
+            _ => {
+                return apply_contexts(
+                    a,
+                    cx,
+                    Some(&mut self.exec),
+                    Some(&mut self.kill),
+                    Some(&mut self.cgroup),
+                )
+            }
+        }
+        true
+    }
+
+    /// The type systemd uses when `Type=` is not set: `dbus` with a `BusName=`, else
+    /// `simple`, or `oneshot` when there is no `ExecStart=`.
+    pub fn effective_type(&self) -> ServiceType {
+        match self.service_type {
+            Some(t) => t,
+            None if self.bus_name.is_some() => ServiceType::Dbus,
+            None if self.exec_start.is_empty() => ServiceType::Oneshot,
+            None => ServiceType::Simple,
+        }
+    }
+
+    /// The checks systemd makes when a service has been loaded; each is fatal.
+    /// Like systemd, only the first problem found is reported.
+    pub(crate) fn verify(&self, unit: &UnitSection) -> Option<String> {
+        let t = self.effective_type();
+        let no_start = self.exec_start.is_empty();
+        let success_action = unit
+            .success_action
+            .is_some_and(|a| a != super::unit::EmergencyAction::None);
+        let problem = if no_start && self.exec_stop.is_empty() && !success_action {
+            "service has no ExecStart=, ExecStop= or SuccessAction= setting"
+        } else if t != ServiceType::Oneshot && no_start {
+            "service has no ExecStart= setting, which is only allowed for Type=oneshot services"
+        } else if no_start && !success_action && self.remain_after_exit != Some(true) {
+            "service has no ExecStart= and no SuccessAction= setting and is not \
+             RemainAfterExit=yes"
+        } else if t != ServiceType::Oneshot && self.exec_start.len() > 1 {
+            "service has more than one ExecStart= setting, which is only allowed for \
+             Type=oneshot services"
+        } else if t == ServiceType::Oneshot
+            && matches!(self.restart, Some(Restart::Always | Restart::OnSuccess))
+        {
+            "Restart=always and Restart=on-success are not allowed for Type=oneshot services"
+        } else if t == ServiceType::Dbus && self.bus_name.is_none() {
+            "service is of Type=dbus but has no BusName="
+        } else {
+            return None;
+        };
+        Some(problem.to_string())
+    }
+}
