@@ -135,6 +135,17 @@ fn build(
         unit.load_state = LoadState::Masked;
         return unit;
     }
+    if unit.id.instance().is_some() && !t.may_template() {
+        // systemd.unit(5): only services, sockets, targets, timers and paths have templates.
+        let file = unit.fragment.clone().unwrap_or_default();
+        unit.diagnostics.push(Diagnostic::error(
+            &file,
+            0,
+            format!("{} units cannot be templates or instances", t),
+        ));
+        unit.load_state = LoadState::Error;
+        return unit;
+    }
     unit.dropins = lookup.dropins(&unit.names);
     if unit.fragment.is_none() && !fragment_optional(t) {
         unit.load_state = LoadState::NotFound;
