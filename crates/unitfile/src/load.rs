@@ -219,3 +219,98 @@ fn build(
     }
     unit
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    struct Dir(PathBuf);
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn dir(files: &[(&str, &str)]) -> Dir {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let d = std::env::temp_dir().join(format!("unitfile-load-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        for (name, text) in files {
+            let p = d.join(name);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, text).unwrap();
+        }
+        Dir(d)
+    }
+
+    fn load_in(d: &Dir, name: &str) -> LoadedUnit {
+        let lookup = Lookup::new(vec![d.0.clone()]);
+        load(
+            &lookup,
+            &UnitName::parse(name).unwrap(),
+            &HostFacts::default(),
+        )
+    }
+
+    const GOOD: &str = "[Service]\nExecStart=/bin/true\n";
+
+    #[test]
+    fn load_states() {
+        let d = dir(&[
+            ("ok.service", GOOD),
+            ("broken.service", "[Service\nExecStart=/bin/true\n"),
+            ("empty.service", "[Unit]\nDescription=nothing to run\n"),
+            ("relative.service", "[Service]\nExecStart=bin/true\n"),
+            ("x@.mount", "[Mount]\nWhat=/dev/sda1\n"),
+            ("drop-only.slice.d/10.conf", "[Slice]\nMemoryMax=1G\n"),
+        ]);
+        symlink("/dev/null", d.0.join("masked.service")).unwrap();
+        for (name, want) in [
+            ("ok.service", LoadState::Loaded),
+            ("missing.service", LoadState::NotFound),
+            ("masked.service", LoadState::Masked),
+            ("broken.service", LoadState::Error),
+            ("empty.service", LoadState::BadSetting),
+            ("relative.service", LoadState::BadSetting),
+            ("x@y.mount", LoadState::Error),
+            // Slices need no unit file: drop-ins alone configure them.
+            ("drop-only.slice", LoadState::Loaded),
+            ("system.slice", LoadState::Loaded),
+        ] {
+            assert_eq!(load_in(&d, name).load_state, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn dependency_directories_add_to_the_unit_section() {
+        let d = dir(&[
+            ("t.target", "[Unit]\nWants=a.service\n"),
+            ("a.service", GOOD),
+            ("b.service", GOOD),
+            ("c.service", GOOD),
+        ]);
+        fs::create_dir_all(d.0.join("t.target.wants")).unwrap();
+        fs::create_dir_all(d.0.join("t.target.requires")).unwrap();
+        symlink("../a.service", d.0.join("t.target.wants/a.service")).unwrap();
+        symlink("../b.service", d.0.join("t.target.wants/b.service")).unwrap();
+        symlink("../c.service", d.0.join("t.target.requires/c.service")).unwrap();
+        let u = load_in(&d, "t.target");
+        assert_eq!(u.config.unit.wants, vec!["a.service", "b.service"]);
+        assert_eq!(u.config.unit.requires, vec!["c.service"]);
+    }
+
+    #[test]
+    fn verify_names_instantiate_templates() {
+        let t = UnitName::parse("getty@.service").unwrap();
+        assert_eq!(
+            name_for_verify(&t).to_string(),
+            "getty@test_instance.service"
+        );
+        let plain = UnitName::parse("a.service").unwrap();
+        assert_eq!(name_for_verify(&plain), plain);
+    }
+}
