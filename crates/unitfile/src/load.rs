@@ -62,8 +62,9 @@ fn fragment_optional(t: UnitType) -> bool {
     )
 }
 
-/// The instance a template is checked with, as `systemd-analyze verify` does: a template
-/// itself is never a unit, and its `%i` must expand to something.
+/// The instance a template is checked with: a template itself is never a unit, and its
+/// `%i` must expand to something. (`systemd-analyze verify` of systemd 252 uses `i`; later
+/// versions use `test_instance`, which reads better in messages.)
 pub const VERIFY_INSTANCE: &str = "test_instance";
 
 /// The name to check a unit by: templates get [`VERIFY_INSTANCE`].

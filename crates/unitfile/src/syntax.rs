@@ -15,7 +15,8 @@
 //!   A line starting with `[` but not ending in `]` makes the whole file invalid.
 //! - An assignment outside any section, a line without `=` and a line starting with `=` are
 //!   ignored with a warning.
-//! - Text that is not valid UTF-8, and a line longer than 1 MiB, make the whole file invalid.
+//! - A line (other than a comment) that is not valid UTF-8, and a line longer than 1 MiB,
+//!   make the whole file invalid; the lines before it have been read and reported already.
 
 use crate::diag::Diagnostic;
 use std::path::Path;
@@ -31,7 +32,7 @@ pub struct Assignment {
     pub key: String,
     pub value: String,
     pub file: Arc<Path>,
-    /// The physical line where the assignment starts (1-based).
+    /// The physical line that completes the assignment (1-based), as systemd counts.
     pub line: usize,
 }
 
@@ -50,42 +51,40 @@ pub fn parse(bytes: &[u8], file: &Path, known_sections: &[&str]) -> Parsed {
     let file: Arc<Path> = Arc::from(file);
     let mut out = Parsed::default();
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let line = count_lines(bytes, e.valid_up_to());
+
+    let mut state = SectionState::None;
+    // A logical line being assembled from continued lines.
+    let mut pending: Option<String> = None;
+    let mut number = 0;
+
+    for raw in bytes.split(|&b| b == b'\n') {
+        number += 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        // Comments are skipped before anything else, so bytes in them do not matter.
+        let first = raw.iter().find(|&&b| !matches!(b, b' ' | b'\t' | b'\r'));
+        if matches!(first, Some(b'#' | b';')) {
+            continue;
+        }
+        let Ok(raw) = std::str::from_utf8(raw) else {
             out.diagnostics.push(Diagnostic::error(
                 &file,
-                line,
-                "text is not valid UTF-8; the file is ignored",
+                number,
+                "line is not valid UTF-8; the file is ignored",
             ));
             out.invalid = true;
             return out;
-        }
-    };
-
-    let mut state = SectionState::None;
-    // A logical line being assembled from continued lines, with its first line number.
-    let mut pending: Option<(String, usize)> = None;
-
-    for (index, raw) in text.split('\n').enumerate() {
-        let number = index + 1;
-        let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        let trimmed = raw.trim_start_matches(is_blank);
-        if trimmed.starts_with(['#', ';']) {
-            continue;
-        }
-        let (mut logical, start) = match pending.take() {
-            Some((mut text, start)) => {
+        };
+        let mut logical = match pending.take() {
+            Some(mut text) => {
                 text.push_str(raw);
-                (text, start)
+                text
             }
-            None => (raw.to_string(), number),
+            None => raw.to_string(),
         };
         if logical.len() > MAX_LINE {
             out.diagnostics.push(Diagnostic::error(
                 &file,
-                start,
+                number,
                 format!("line longer than {MAX_LINE} bytes; the file is ignored"),
             ));
             out.invalid = true;
@@ -94,17 +93,32 @@ pub fn parse(bytes: &[u8], file: &Path, known_sections: &[&str]) -> Parsed {
         if ends_in_unescaped_backslash(&logical) {
             logical.pop();
             logical.push(' ');
-            pending = Some((logical, start));
+            pending = Some(logical);
             continue;
         }
-        if !parse_line(&logical, &file, start, known_sections, &mut state, &mut out) {
+        // Like systemd, a continued line is numbered by the line that completes it.
+        if !parse_line(
+            &logical,
+            &file,
+            number,
+            known_sections,
+            &mut state,
+            &mut out,
+        ) {
             out.invalid = true;
             return out;
         }
     }
     // A continuation still open at the end of the file is a complete line, as in systemd.
-    if let Some((logical, start)) = pending {
-        if !parse_line(&logical, &file, start, known_sections, &mut state, &mut out) {
+    if let Some(logical) = pending {
+        if !parse_line(
+            &logical,
+            &file,
+            number + 1,
+            known_sections,
+            &mut state,
+            &mut out,
+        ) {
             out.invalid = true;
         }
     }
@@ -203,10 +217,6 @@ fn ends_in_unescaped_backslash(s: &str) -> bool {
     s.bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1
 }
 
-fn count_lines(bytes: &[u8], upto: usize) -> usize {
-    bytes.iter().take(upto).filter(|&&b| b == b'\n').count() + 1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,14 +309,14 @@ mod tests {
         // The backslash becomes a space; the next line is appended untrimmed.
         check(
             "[Unit]\nDescription=a \\\n  b\\\nc\n",
-            &[("Unit", "Description", "a    b c", 2)],
+            &[("Unit", "Description", "a    b c", 4)],
             &[],
         );
         // Comment lines inside a continuation are skipped (systemd.syntax(7) example).
         check(
             "[Unit]\nDescription=one \\\n# comment\n; too\ntwo\nAfter=x\n",
             &[
-                ("Unit", "Description", "one  two", 2),
+                ("Unit", "Description", "one  two", 5),
                 ("Unit", "After", "x", 6),
             ],
             &[],
@@ -323,13 +333,19 @@ mod tests {
         // An empty line ends a continuation.
         check(
             "[Unit]\nDescription=a \\\n\nAfter=b\n",
-            &[("Unit", "Description", "a", 2), ("Unit", "After", "b", 4)],
+            &[("Unit", "Description", "a", 3), ("Unit", "After", "b", 4)],
             &[],
         );
-        // A continuation open at the end of the file still counts.
+        // A continuation open at the end of the file still counts, numbered one past the
+        // last line as systemd does.
         check(
             "[Unit]\nDescription=a \\",
-            &[("Unit", "Description", "a", 2)],
+            &[("Unit", "Description", "a", 3)],
+            &[],
+        );
+        check(
+            "[Unit]\nDescription=a \\\n",
+            &[("Unit", "Description", "a", 3)],
             &[],
         );
     }
@@ -358,6 +374,27 @@ mod tests {
         check_refused("[Unit]\n[Service\nExecStart=/bin/true\n", 2);
         let long = format!("[Unit]\nDescription={}\n", "x".repeat(MAX_LINE + 1));
         check_refused(&long, 2);
+    }
+
+    #[test]
+    fn invalid_utf8_only_matters_outside_comments() {
+        let p = parse(
+            b"[Unit]\n# caf\xe9\nDescription=a \\\n; \xff\nb\n",
+            Path::new("/x/a.service"),
+            SERVICE,
+        );
+        assert!(!p.invalid);
+        assert_eq!(p.assignments.len(), 1);
+        assert_eq!(p.assignments[0].value, "a  b");
+        // Lines before the bad one are read and reported; the file is refused at it.
+        let p = parse(
+            b"[Unit]\nFoo\nDescription=\xff\nAfter=x\n",
+            Path::new("/x/a.service"),
+            SERVICE,
+        );
+        assert!(p.invalid);
+        let lines: Vec<_> = p.diagnostics.iter().map(|d| (d.line, d.severity)).collect();
+        assert_eq!(lines, vec![(2, Warning), (3, Error)]);
     }
 
     #[test]

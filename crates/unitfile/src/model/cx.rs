@@ -1,6 +1,7 @@
 //! The setters every section uses: each parses one assignment into a typed slot, expands
-//! specifiers where systemd does, resets on an empty value, and reports a bad value as an
-//! error naming the file and line while leaving the slot as it was.
+//! specifiers where systemd does, resets on an empty value where systemd does (lists,
+//! strings, paths and a few numbers; an empty boolean, time span or enum is an error), and
+//! reports a bad value as an error naming the file and line while leaving the slot as it was.
 
 use crate::diag::{Diagnostic, ValueError};
 use crate::specifier::{self, SpecifierContext};
@@ -71,7 +72,13 @@ impl<'a> Cx<'a> {
         );
     }
 
-    /// A scalar parsed by `parse` without specifier expansion; empty resets to `None`.
+    /// An empty value where systemd 252 does not accept one (booleans, time spans, enums,
+    /// modes, signals, limits ...): an error like any other invalid value.
+    fn empty_value(&mut self, a: &Assignment) {
+        self.error(a, format!("empty value for {}=; ignoring", a.key));
+    }
+
+    /// A scalar parsed by `parse` without specifier expansion; an empty value is an error.
     pub fn scalar<T>(
         &mut self,
         slot: &mut Option<T>,
@@ -79,8 +86,7 @@ impl<'a> Cx<'a> {
         parse: impl Fn(&str) -> Result<T, ValueError>,
     ) {
         if a.value.is_empty() {
-            *slot = None;
-            return;
+            return self.empty_value(a);
         }
         match parse(&a.value) {
             Ok(v) => *slot = Some(v),
@@ -88,8 +94,9 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// A scalar whose value may contain specifiers.
-    pub fn scalar_expanded<T>(
+    /// A scalar that an empty value resets to its default, as systemd does for strings,
+    /// paths and a few numbers (`Nice=`, `MemoryMax=`, `CPUWeight=` ...).
+    pub fn resettable<T>(
         &mut self,
         slot: &mut Option<T>,
         a: &Assignment,
@@ -99,9 +106,66 @@ impl<'a> Cx<'a> {
             *slot = None;
             return;
         }
+        self.scalar(slot, a, parse)
+    }
+
+    /// Like [`resettable`](Self::resettable), with specifiers expanded.
+    pub fn resettable_expanded<T>(
+        &mut self,
+        slot: &mut Option<T>,
+        a: &Assignment,
+        parse: impl Fn(&str) -> Result<T, ValueError>,
+    ) {
+        if a.value.is_empty() {
+            *slot = None;
+            return;
+        }
+        self.scalar_expanded(slot, a, parse)
+    }
+
+    /// A scalar whose value may contain specifiers; an empty value is an error.
+    pub fn scalar_expanded<T>(
+        &mut self,
+        slot: &mut Option<T>,
+        a: &Assignment,
+        parse: impl Fn(&str) -> Result<T, ValueError>,
+    ) {
+        if a.value.is_empty() {
+            return self.empty_value(a);
+        }
         let Some(v) = self.expand(a) else { return };
         match parse(&v) {
             Ok(v) => *slot = Some(v),
+            Err(e) => self.bad(a, e),
+        }
+    }
+
+    /// Like [`scalar_expanded`](Self::scalar_expanded), but when `fatal` is set a value that
+    /// cannot be used makes systemd refuse the whole unit (a relative `RootDirectory=`, or a
+    /// `WorkingDirectory=` without the `-` prefix), instead of being ignored.
+    pub fn scalar_expanded_fatal<T>(
+        &mut self,
+        slot: &mut Option<T>,
+        a: &Assignment,
+        fatal: bool,
+        parse: impl Fn(&str) -> Result<T, ValueError>,
+    ) {
+        if a.value.is_empty() {
+            *slot = None;
+            return;
+        }
+        match specifier::expand(&a.value, self.spec).and_then(|v| parse(&v)) {
+            Ok(v) => *slot = Some(v),
+            Err(e) if fatal => {
+                self.error(
+                    a,
+                    format!(
+                        "invalid {}={}: {e}; the unit cannot be used",
+                        a.key, a.value
+                    ),
+                );
+                self.fatal = true;
+            }
             Err(e) => self.bad(a, e),
         }
     }
@@ -117,12 +181,12 @@ impl<'a> Cx<'a> {
 
     /// A string with specifiers expanded; empty resets.
     pub fn string(&mut self, slot: &mut Option<String>, a: &Assignment) {
-        self.scalar_expanded(slot, a, |s| Ok(s.to_string()))
+        self.resettable_expanded(slot, a, |s| Ok(s.to_string()))
     }
 
     /// An absolute path with specifiers expanded, normalised (`//` and trailing `/` removed).
     pub fn path(&mut self, slot: &mut Option<String>, a: &Assignment) {
-        self.scalar_expanded(slot, a, absolute_path)
+        self.resettable_expanded(slot, a, absolute_path)
     }
 
     /// One of a fixed set of words.
@@ -186,6 +250,25 @@ impl<'a> Cx<'a> {
         })
     }
 
+    /// A dependency list (`Wants=`, `After=`, ...). Unlike other lists it cannot be reset:
+    /// systemd.unit(5) says dependencies can only be added in drop-ins, and systemd 252
+    /// ignores an empty assignment (`Requires=x.service` then `Requires=` still requires
+    /// x.service in `systemd-analyze verify`).
+    pub fn dependencies(&mut self, slot: &mut Vec<String>, a: &Assignment) {
+        if !a.value.is_empty() {
+            self.units(slot, a);
+        }
+    }
+
+    /// Unit names in `[Install]`: checked, but a bad one is only a warning.
+    pub fn install_units(&mut self, slot: &mut Vec<String>, a: &Assignment) {
+        let before = self.diags.len();
+        self.units(slot, a);
+        for d in self.diags.iter_mut().skip(before) {
+            d.severity = crate::diag::Severity::Warning;
+        }
+    }
+
     /// A list of absolute paths.
     pub fn paths(&mut self, slot: &mut Vec<String>, a: &Assignment) {
         self.words_checked(slot, a, absolute_path)
@@ -221,21 +304,37 @@ impl<'a> Cx<'a> {
         for w in &line.warnings {
             self.warn(a, format!("{}=: {w}", a.key));
         }
-        let mut commands = Vec::with_capacity(line.commands.len());
         for mut cmd in line.commands {
-            let Some(path) = self.expand_text(a, &cmd.path, specifier::expand) else {
-                return;
-            };
-            cmd.path = path;
-            for arg in &mut cmd.argv {
-                let Some(v) = self.expand_text(a, arg, specifier::expand) else {
+            // systemd appends each command as soon as it is complete, so the commands before
+            // one with an unresolvable specifier stay. That one ends the line: it makes the
+            // unit unusable, unless the command has the `-` prefix (then it is a warning).
+            let expanded = specifier::expand(&cmd.path, self.spec).and_then(|path| {
+                let argv = cmd
+                    .argv
+                    .iter()
+                    .map(|w| specifier::expand(w, self.spec))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((path, argv))
+            });
+            match expanded {
+                Ok((path, argv)) => {
+                    cmd.path = path;
+                    cmd.argv = argv;
+                    slot.push(cmd);
+                }
+                Err(e) => {
+                    let message =
+                        format!("cannot resolve specifiers in {}={}: {e}", a.key, a.value);
+                    if cmd.flags.ignore_failure {
+                        self.warn(a, format!("{message}; ignoring the rest of the line"));
+                    } else {
+                        self.error(a, format!("{message}; the unit cannot be used"));
+                        self.fatal = true;
+                    }
                     return;
-                };
-                *arg = v;
+                }
             }
-            commands.push(cmd);
         }
-        slot.extend(commands);
         if let Some(e) = line.error {
             self.fatal |= line.fatal;
             let consequence = if line.fatal {
@@ -286,6 +385,12 @@ pub(crate) fn absolute_path(s: &str) -> Result<String, ValueError> {
     if !s.starts_with('/') {
         return Err(ValueError::new(format!("'{s}' is not an absolute path")));
     }
+    // systemd refuses paths that are not normalized rather than guess what `..` means.
+    if s.split('/').any(|p| p == "..") {
+        return Err(ValueError::new(format!(
+            "'{s}' is not normalized (contains '..')"
+        )));
+    }
     let mut out = String::with_capacity(s.len());
     for part in s.split('/').filter(|p| !p.is_empty() && *p != ".") {
         out.push('/');
@@ -320,6 +425,8 @@ mod tests {
             ("/a/./b", Some("/a/b")),
             ("/", Some("/")),
             ("a/b", None),
+            ("/a/../b", None),
+            ("/..", None),
             ("", None),
         ] {
             assert_eq!(absolute_path(input).ok().as_deref(), want, "{input}");

@@ -291,10 +291,21 @@ impl ExecContext {
             "User" => cx.string(&mut self.user, a),
             "Group" => cx.string(&mut self.group, a),
             "SupplementaryGroups" => cx.words(&mut self.supplementary_groups, a),
-            "WorkingDirectory" => {
-                cx.scalar_expanded(&mut self.working_directory, a, parse_working_directory)
-            }
-            "RootDirectory" => cx.path(&mut self.root_directory, a),
+            // systemd refuses the unit for a path it cannot use, unless `-` says a missing
+            // directory is fine (oracle: "WorkingDirectory= path is not absolute: var/lib",
+            // "Unit configuration has fatal error").
+            "WorkingDirectory" => cx.scalar_expanded_fatal(
+                &mut self.working_directory,
+                a,
+                !a.value.starts_with('-'),
+                parse_working_directory,
+            ),
+            "RootDirectory" => cx.scalar_expanded_fatal(
+                &mut self.root_directory,
+                a,
+                true,
+                super::cx::absolute_path,
+            ),
             "UMask" => cx.scalar(&mut self.umask, a, value::parse_mode),
             "Environment" => cx.environment(&mut self.environment, a),
             "EnvironmentFile" => {
@@ -304,19 +315,19 @@ impl ExecContext {
             "UnsetEnvironment" => {
                 cx.words_checked(&mut self.unset_environment, a, env_name_or_assignment)
             }
-            "Nice" => cx.scalar(&mut self.nice, a, value::parse_nice),
+            "Nice" => cx.resettable(&mut self.nice, a, value::parse_nice),
             "OOMScoreAdjust" => {
-                cx.scalar(&mut self.oom_score_adjust, a, value::parse_oom_score_adjust)
+                cx.resettable(&mut self.oom_score_adjust, a, value::parse_oom_score_adjust)
             }
             "IOSchedulingClass" => {
-                cx.scalar(&mut self.io_scheduling_class, a, value::parse_ioprio_class)
+                cx.resettable(&mut self.io_scheduling_class, a, value::parse_ioprio_class)
             }
-            "IOSchedulingPriority" => cx.scalar(
+            "IOSchedulingPriority" => cx.resettable(
                 &mut self.io_scheduling_priority,
                 a,
                 value::parse_ioprio_priority,
             ),
-            "CPUSchedulingPolicy" => cx.scalar(
+            "CPUSchedulingPolicy" => cx.resettable(
                 &mut self.cpu_scheduling_policy,
                 a,
                 value::parse_cpu_sched_policy,
@@ -421,16 +432,14 @@ impl ExecContext {
             "InaccessiblePaths" => {
                 cx.words_checked(&mut sb.inaccessible_paths, a, parse_prefixed_path)
             }
+            // The old `*Directories=` spellings are accepted silently by systemd 252.
             "ReadWriteDirectories" => {
-                cx.deprecated(a, "ReadWritePaths");
                 cx.words_checked(&mut sb.read_write_paths, a, parse_prefixed_path)
             }
             "ReadOnlyDirectories" => {
-                cx.deprecated(a, "ReadOnlyPaths");
                 cx.words_checked(&mut sb.read_only_paths, a, parse_prefixed_path)
             }
             "InaccessibleDirectories" => {
-                cx.deprecated(a, "InaccessiblePaths");
                 cx.words_checked(&mut sb.inaccessible_paths, a, parse_prefixed_path)
             }
             "ExecPaths" => cx.words_checked(&mut sb.exec_paths, a, parse_prefixed_path),
@@ -456,7 +465,8 @@ impl ExecContext {
                     return false;
                 }
                 if a.value.is_empty() {
-                    self.limits.remove(resource);
+                    // systemd 252 reads an empty Limit*= as an invalid value, not a reset.
+                    cx.error(a, format!("empty value for {key}=; ignoring"));
                     return true;
                 }
                 match value::parse_rlimit(key, &a.value) {
@@ -507,16 +517,29 @@ pub struct KillContext {
 impl KillContext {
     pub(crate) fn apply(&mut self, a: &Assignment, cx: &mut Cx) -> bool {
         match a.key.as_str() {
-            "KillMode" => cx.choice(
-                &mut self.kill_mode,
-                a,
-                &[
-                    ("control-group", KillMode::ControlGroup),
-                    ("mixed", KillMode::Mixed),
-                    ("process", KillMode::Process),
-                    ("none", KillMode::None),
-                ],
-            ),
+            // An empty KillMode= returns to the default, unlike most enums.
+            "KillMode" if a.value.is_empty() => self.kill_mode = None,
+            "KillMode" => {
+                // systemd 252 warns that KillMode=none is unsafe and deprecated.
+                if a.value == "none" {
+                    cx.warn(
+                        a,
+                        "KillMode=none is unsafe and deprecated, use KillMode=mixed or \
+                         KillMode=control-group instead"
+                            .to_string(),
+                    );
+                }
+                cx.choice(
+                    &mut self.kill_mode,
+                    a,
+                    &[
+                        ("control-group", KillMode::ControlGroup),
+                        ("mixed", KillMode::Mixed),
+                        ("process", KillMode::Process),
+                        ("none", KillMode::None),
+                    ],
+                )
+            }
             "KillSignal" => cx.scalar(&mut self.kill_signal, a, value::parse_signal),
             "RestartKillSignal" => cx.scalar(&mut self.restart_kill_signal, a, value::parse_signal),
             "FinalKillSignal" => cx.scalar(&mut self.final_kill_signal, a, value::parse_signal),
@@ -620,27 +643,27 @@ impl CgroupContext {
                 }
                 Ok(s.to_string())
             }),
-            "Delegate" => cx.scalar(&mut self.delegate, a, parse_delegate),
+            "Delegate" => cx.resettable(&mut self.delegate, a, parse_delegate),
             "CPUAccounting" => cx.bool(&mut self.cpu_accounting, a),
-            "CPUWeight" => cx.scalar(&mut self.cpu_weight, a, value::parse_cpu_weight),
+            "CPUWeight" => cx.resettable(&mut self.cpu_weight, a, value::parse_cpu_weight),
             "StartupCPUWeight" => {
-                cx.scalar(&mut self.startup_cpu_weight, a, value::parse_cpu_weight)
+                cx.resettable(&mut self.startup_cpu_weight, a, value::parse_cpu_weight)
             }
-            "CPUQuota" => cx.scalar(&mut self.cpu_quota_percent, a, parse_cpu_quota),
+            "CPUQuota" => cx.resettable(&mut self.cpu_quota_percent, a, parse_cpu_quota),
             "MemoryAccounting" => cx.bool(&mut self.memory_accounting, a),
-            "MemoryMin" => cx.scalar(&mut self.memory_min, a, value::parse_size_limit),
-            "MemoryLow" => cx.scalar(&mut self.memory_low, a, value::parse_size_limit),
-            "MemoryHigh" => cx.scalar(&mut self.memory_high, a, value::parse_size_limit),
-            "MemoryMax" => cx.scalar(&mut self.memory_max, a, value::parse_size_limit),
+            "MemoryMin" => cx.resettable(&mut self.memory_min, a, value::parse_size_limit),
+            "MemoryLow" => cx.resettable(&mut self.memory_low, a, value::parse_size_limit),
+            "MemoryHigh" => cx.resettable(&mut self.memory_high, a, value::parse_size_limit),
+            "MemoryMax" => cx.resettable(&mut self.memory_max, a, value::parse_size_limit),
             "MemoryLimit" => {
                 cx.deprecated(a, "MemoryMax");
-                cx.scalar(&mut self.memory_max, a, value::parse_size_limit)
+                cx.resettable(&mut self.memory_max, a, value::parse_size_limit)
             }
-            "MemorySwapMax" => cx.scalar(&mut self.memory_swap_max, a, value::parse_size_limit),
+            "MemorySwapMax" => cx.resettable(&mut self.memory_swap_max, a, value::parse_size_limit),
             "TasksAccounting" => cx.bool(&mut self.tasks_accounting, a),
-            "TasksMax" => cx.scalar(&mut self.tasks_max, a, value::parse_tasks_max),
+            "TasksMax" => cx.resettable(&mut self.tasks_max, a, value::parse_tasks_max),
             "IOAccounting" => cx.bool(&mut self.io_accounting, a),
-            "IOWeight" => cx.scalar(&mut self.io_weight, a, parse_io_weight),
+            "IOWeight" => cx.resettable(&mut self.io_weight, a, parse_io_weight),
             "DevicePolicy" => cx.choice(
                 &mut self.device_policy,
                 a,

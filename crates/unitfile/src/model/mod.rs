@@ -9,7 +9,9 @@
 //! - `unknown`, when neither knows it (a warning, like systemd's "Unknown key");
 //! - `extensions`, for `X-` keys and sections (kept for their readers, no diagnostic).
 //!
-//! Empty assignments reset: a list becomes empty, a scalar returns to its default.
+//! Empty assignments reset: a list becomes empty, a scalar returns to its default. The
+//! exception are dependencies (`Wants=`, `After=`, `RequiresMountsFor=`, `Sockets=` ...),
+//! which systemd only ever adds to: an empty one changes nothing.
 
 mod cx;
 pub mod exec;

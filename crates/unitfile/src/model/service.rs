@@ -1,8 +1,9 @@
 //! `[Service]` (systemd.service(5)).
 
 use super::cx::Cx;
-use super::exec::{apply_contexts, CgroupContext, ExecContext, KillContext};
+use super::exec::{apply_contexts, CgroupContext, ExecContext, KillContext, KillMode};
 use super::unit::{UnitSection, EMERGENCY_ACTIONS};
+use crate::diag::ValueError;
 use crate::exec::ExecCommand;
 use crate::syntax::Assignment;
 use crate::value::{self, ExitStatusSpec, Usec};
@@ -153,8 +154,15 @@ impl Service {
                     ("always", Restart::Always),
                 ],
             ),
-            "PIDFile" => cx.path(&mut self.pid_file, a),
-            "BusName" => cx.string(&mut self.bus_name, a),
+            // systemd.service(5): a relative PIDFile= is below /run.
+            "PIDFile" => cx.resettable_expanded(&mut self.pid_file, a, |s| {
+                if s.starts_with('/') {
+                    super::cx::absolute_path(s)
+                } else {
+                    super::cx::absolute_path(&format!("/run/{s}"))
+                }
+            }),
+            "BusName" => cx.scalar_expanded(&mut self.bus_name, a, bus_name),
             "ExecCondition" => cx.exec(&mut self.exec_condition, a),
             "ExecStartPre" => cx.exec(&mut self.exec_start_pre, a),
             "ExecStart" => cx.exec(&mut self.exec_start, a),
@@ -165,8 +173,13 @@ impl Service {
             "RestartSec" => cx.secs(&mut self.restart_sec, a),
             // TimeoutSec= sets both the start and the stop timeout.
             "TimeoutSec" => {
-                cx.secs(&mut self.timeout_start_sec, a);
-                cx.secs(&mut self.timeout_stop_sec, a);
+                // Parsed once, so a bad value is reported once and changes neither.
+                let mut both = None;
+                cx.secs(&mut both, a);
+                if both.is_some() || a.value.is_empty() {
+                    self.timeout_start_sec = both;
+                    self.timeout_stop_sec = both;
+                }
             }
             "TimeoutStartSec" => cx.secs(&mut self.timeout_start_sec, a),
             "TimeoutStopSec" => cx.secs(&mut self.timeout_stop_sec, a),
@@ -181,10 +194,8 @@ impl Service {
             "WatchdogSec" => cx.secs(&mut self.watchdog_sec, a),
             "RemainAfterExit" => cx.bool(&mut self.remain_after_exit, a),
             "GuessMainPID" => cx.bool(&mut self.guess_main_pid, a),
-            "PermissionsStartOnly" => {
-                cx.deprecated(a, "the '+' prefix on Exec lines");
-                cx.bool(&mut self.permissions_start_only, a)
-            }
+            // Deprecated in systemd.service(5), but systemd 252 does not warn about it.
+            "PermissionsStartOnly" => cx.bool(&mut self.permissions_start_only, a),
             "RootDirectoryStartOnly" => cx.bool(&mut self.root_directory_start_only, a),
             "NonBlocking" => cx.bool(&mut self.non_blocking, a),
             "RestartPreventExitStatus" => {
@@ -202,7 +213,7 @@ impl Service {
                     ("all", NotifyAccess::All),
                 ],
             ),
-            "Sockets" => cx.units(&mut self.sockets, a),
+            "Sockets" => cx.dependencies(&mut self.sockets, a),
             "FileDescriptorStoreMax" => cx.scalar(
                 &mut self.file_descriptor_store_max,
                 a,
@@ -269,11 +280,36 @@ impl Service {
             && matches!(self.restart, Some(Restart::Always | Restart::OnSuccess))
         {
             "Restart=always and Restart=on-success are not allowed for Type=oneshot services"
+        } else if t == ServiceType::Oneshot && self.exit_type == Some(ExitType::Cgroup) {
+            "ExitType=cgroup is not allowed for Type=oneshot services"
         } else if t == ServiceType::Dbus && self.bus_name.is_none() {
             "service is of Type=dbus but has no BusName="
+        } else if self.exec.pam_name.is_some()
+            && !matches!(
+                self.kill.kill_mode,
+                None | Some(KillMode::ControlGroup | KillMode::Mixed)
+            )
+        {
+            "service has PAMName= set, which needs KillMode=control-group or KillMode=mixed"
         } else {
             return None;
         };
         Some(problem.to_string())
+    }
+}
+
+/// A D-Bus well-known name (D-Bus specification, "Bus names"): at most 255 characters, two
+/// or more dot-separated elements of `[A-Za-z0-9_-]`, none empty or starting with a digit.
+fn bus_name(s: &str) -> Result<String, ValueError> {
+    let valid_element = |e: &str| {
+        !e.is_empty()
+            && !e.starts_with(|c: char| c.is_ascii_digit())
+            && e.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    if s.len() <= 255 && s.contains('.') && s.split('.').all(valid_element) {
+        Ok(s.to_string())
+    } else {
+        Err(ValueError::new(format!("'{s}' is not a valid D-Bus name")))
     }
 }

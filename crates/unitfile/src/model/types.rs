@@ -179,7 +179,9 @@ impl Socket {
             "DirectoryMode" => cx.scalar(&mut self.directory_mode, a, value::parse_mode),
             "RemoveOnStop" => cx.bool(&mut self.remove_on_stop, a),
             "Symlinks" => cx.paths(&mut self.symlinks, a),
-            "FileDescriptorName" => cx.scalar_expanded(&mut self.file_descriptor_name, a, fd_name),
+            "FileDescriptorName" => {
+                cx.resettable_expanded(&mut self.file_descriptor_name, a, fd_name)
+            }
             "PassCredentials" => cx.bool(&mut self.pass_credentials, a),
             "PassSecurity" => cx.bool(&mut self.pass_security, a),
             "KeepAlive" => cx.bool(&mut self.keep_alive, a),
@@ -447,11 +449,8 @@ impl Timer {
 
 /// `Unit=` of timers and paths: a unit that is not a timer or path itself.
 fn triggered_unit(s: &str) -> Result<String, ValueError> {
-    let n = UnitName::parse(s)?;
-    if n.is_template() {
-        return Err(ValueError::new("a template cannot be triggered"));
-    }
-    Ok(s.to_string())
+    // systemd 252 accepts a template here at load time; starting it fails later.
+    UnitName::parse(s).map(|_| s.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,7 @@ use super::cx::{absolute_path, Cx};
 use super::known;
 use crate::diag::ValueError;
 use crate::syntax::Assignment;
-use crate::value::{self, Usec};
+use crate::value::Usec;
 
 /// What to do when a unit fails, succeeds or times out (`FailureAction=` and friends).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,9 +100,6 @@ const PATH_CONDITIONS: &[&str] = &[
     "FileIsExecutable",
 ];
 
-/// Conditions whose parameter is a boolean.
-const BOOL_CONDITIONS: &[&str] = &["ACPower", "FirstBoot"];
-
 /// `Condition*=`/`Assert*=` value: `[|][!]parameter`.
 fn parse_condition(kind: &str, s: &str) -> Result<Condition, ValueError> {
     let (trigger, rest) = match s.strip_prefix('|') {
@@ -118,10 +115,9 @@ fn parse_condition(kind: &str, s: &str) -> Result<Condition, ValueError> {
     }
     let value = if PATH_CONDITIONS.contains(&kind) {
         absolute_path(rest)?
-    } else if BOOL_CONDITIONS.contains(&kind) {
-        value::parse_bool(rest)?;
-        rest.to_string()
     } else {
+        // Other parameters (including the booleans of ACPower= and FirstBoot=) are only
+        // interpreted when the unit starts, as in systemd.
         rest.to_string()
     };
     Ok(Condition {
@@ -184,32 +180,45 @@ impl UnitSection {
     pub(crate) fn apply(&mut self, a: &Assignment, cx: &mut Cx) -> bool {
         match a.key.as_str() {
             "Description" => cx.string(&mut self.description, a),
-            "Documentation" => cx.words(&mut self.documentation, a),
-            "Requires" => cx.units(&mut self.requires, a),
-            "Requisite" => cx.units(&mut self.requisite, a),
-            "Wants" => cx.units(&mut self.wants, a),
-            "BindsTo" => cx.units(&mut self.binds_to, a),
-            "BindTo" => {
-                cx.deprecated(a, "BindsTo");
-                cx.units(&mut self.binds_to, a)
+            "Documentation" => cx.words_checked(&mut self.documentation, a, documentation_url),
+            // Dependencies only grow: an empty assignment adds nothing and resets nothing.
+            "Requires" => cx.dependencies(&mut self.requires, a),
+            "Requisite" => cx.dependencies(&mut self.requisite, a),
+            // systemd 252 maps the `*Overridable=` dependencies of old versions to the plain
+            // ones and says so.
+            "RequiresOverridable" => {
+                cx.deprecated(a, "Requires");
+                cx.dependencies(&mut self.requires, a)
             }
-            "PartOf" => cx.units(&mut self.part_of, a),
-            "Upholds" => cx.units(&mut self.upholds, a),
-            "Conflicts" => cx.units(&mut self.conflicts, a),
-            "Before" => cx.units(&mut self.before, a),
-            "After" => cx.units(&mut self.after, a),
-            "OnFailure" => cx.units(&mut self.on_failure, a),
-            "OnSuccess" => cx.units(&mut self.on_success, a),
+            "RequisiteOverridable" => {
+                cx.deprecated(a, "Requisite");
+                cx.dependencies(&mut self.requisite, a)
+            }
+            "Wants" => cx.dependencies(&mut self.wants, a),
+            // The old spelling `BindTo=` is accepted silently by systemd 252.
+            "BindsTo" | "BindTo" => cx.dependencies(&mut self.binds_to, a),
+            "PartOf" => cx.dependencies(&mut self.part_of, a),
+            "Upholds" => cx.dependencies(&mut self.upholds, a),
+            "Conflicts" => cx.dependencies(&mut self.conflicts, a),
+            "Before" => cx.dependencies(&mut self.before, a),
+            "After" => cx.dependencies(&mut self.after, a),
+            "OnFailure" => cx.dependencies(&mut self.on_failure, a),
+            "OnSuccess" => cx.dependencies(&mut self.on_success, a),
             "PropagatesReloadTo" | "PropagateReloadTo" => {
-                cx.units(&mut self.propagates_reload_to, a)
+                cx.dependencies(&mut self.propagates_reload_to, a)
             }
             "ReloadPropagatedFrom" | "PropagateReloadFrom" => {
-                cx.units(&mut self.reload_propagated_from, a)
+                cx.dependencies(&mut self.reload_propagated_from, a)
             }
-            "PropagatesStopTo" => cx.units(&mut self.propagates_stop_to, a),
-            "StopPropagatedFrom" => cx.units(&mut self.stop_propagated_from, a),
-            "JoinsNamespaceOf" => cx.units(&mut self.joins_namespace_of, a),
-            "RequiresMountsFor" => cx.paths(&mut self.requires_mounts_for, a),
+            "PropagatesStopTo" => cx.dependencies(&mut self.propagates_stop_to, a),
+            "StopPropagatedFrom" => cx.dependencies(&mut self.stop_propagated_from, a),
+            "JoinsNamespaceOf" => cx.dependencies(&mut self.joins_namespace_of, a),
+            // Adds mount dependencies, so like them it cannot be reset.
+            "RequiresMountsFor" => {
+                if !a.value.is_empty() {
+                    cx.paths(&mut self.requires_mounts_for, a)
+                }
+            }
             "OnFailureJobMode" => cx.choice(&mut self.on_failure_job_mode, a, JOB_MODES),
             "OnSuccessJobMode" => cx.choice(&mut self.on_success_job_mode, a, JOB_MODES),
             "OnFailureIsolate" => {
@@ -251,10 +260,8 @@ impl UnitSection {
             "JobTimeoutAction" => cx.choice(&mut self.job_timeout_action, a, EMERGENCY_ACTIONS),
             "JobTimeoutRebootArgument" => cx.string(&mut self.job_timeout_reboot_argument, a),
             "StartLimitIntervalSec" => cx.secs(&mut self.start_limit_interval_sec, a),
-            "StartLimitInterval" => {
-                cx.deprecated(a, "StartLimitIntervalSec");
-                cx.secs(&mut self.start_limit_interval_sec, a)
-            }
+            // The old spelling, accepted silently by systemd 252.
+            "StartLimitInterval" => cx.secs(&mut self.start_limit_interval_sec, a),
             "StartLimitBurst" => cx.scalar(&mut self.start_limit_burst, a, parse_u32),
             "StartLimitAction" => cx.choice(&mut self.start_limit_action, a, EMERGENCY_ACTIONS),
             "RebootArgument" => cx.string(&mut self.reboot_argument, a),
@@ -282,6 +289,19 @@ impl UnitSection {
     }
 }
 
+/// systemd.unit(5): `Documentation=` takes URIs of the types `http://`, `https://`,
+/// `file:`, `info:` and `man:`.
+fn documentation_url(s: &str) -> Result<String, ValueError> {
+    const SCHEMES: &[&str] = &["http://", "https://", "file:", "info:", "man:"];
+    if SCHEMES.iter().any(|p| s.starts_with(p)) {
+        Ok(s.to_string())
+    } else {
+        Err(ValueError::new(
+            "not a URL of the types http://, https://, file:, info: or man:",
+        ))
+    }
+}
+
 pub(crate) fn parse_u32(s: &str) -> Result<u32, ValueError> {
     s.parse::<u32>()
         .map_err(|_| ValueError::new(format!("'{s}' is not an unsigned number")))
@@ -304,10 +324,12 @@ pub struct Install {
 impl Install {
     pub(crate) fn apply(&mut self, a: &Assignment, cx: &mut Cx) -> bool {
         match a.key.as_str() {
-            "WantedBy" => cx.units(&mut self.wanted_by, a),
-            "RequiredBy" => cx.units(&mut self.required_by, a),
-            "Alias" => cx.units(&mut self.alias, a),
-            "Also" => cx.units(&mut self.also, a),
+            // The manager never acts on [Install]; only `enable` does. A bad name is worth a
+            // warning, not an error, which matches systemd saying nothing at load time.
+            "WantedBy" => cx.install_units(&mut self.wanted_by, a),
+            "RequiredBy" => cx.install_units(&mut self.required_by, a),
+            "Alias" => cx.install_units(&mut self.alias, a),
+            "Also" => cx.install_units(&mut self.also, a),
             "DefaultInstance" => cx.string(&mut self.default_instance, a),
             _ => return false,
         }
