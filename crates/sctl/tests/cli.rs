@@ -6,29 +6,17 @@
 
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn dir(files: &[(&str, &str)]) -> Dir {
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let d = std::env::temp_dir().join(format!("sctl-cli-{}-{n}", std::process::id()));
-    let _ = fs::remove_dir_all(&d);
+fn dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
     for (name, text) in files {
-        let p = d.join(name);
+        let p = d.path().join(name);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(p, text).unwrap();
     }
-    fs::create_dir_all(&d).unwrap();
-    Dir(d)
+    d
 }
 
 fn sctl(unit_path: &Path, args: &[&str]) -> Output {
@@ -56,7 +44,7 @@ fn verify_clean_units_prints_nothing_and_succeeds() {
         ("a.service", GOOD),
         ("b.target", "[Unit]\nWants=a.service\n"),
     ]);
-    let o = sctl(&d.0, &["verify", "a.service", "b.target"]);
+    let o = sctl(d.path(), &["verify", "a.service", "b.target"]);
     assert!(o.status.success(), "{}", stdout(&o));
     assert_eq!(stdout(&o), "");
 }
@@ -67,9 +55,9 @@ fn verify_reports_errors_with_file_and_line_and_fails() {
         "a.service",
         "[Unit]\nDescription=x\n[Service]\nExecStart=/bin/true\nTimeoutSec=forever\n",
     )]);
-    let o = sctl(&d.0, &["verify", "a.service"]);
+    let o = sctl(d.path(), &["verify", "a.service"]);
     assert_eq!(o.status.code(), Some(1));
-    let file = d.0.join("a.service");
+    let file = d.path().join("a.service");
     let out = stdout(&o);
     assert!(
         out.starts_with(&format!(
@@ -86,7 +74,7 @@ fn verify_with_only_warnings_succeeds() {
         "a.service",
         "[Unit]\nDescripton=typo\n[Service]\nExecStart=/bin/true\n",
     )]);
-    let o = sctl(&d.0, &["verify", "a.service"]);
+    let o = sctl(d.path(), &["verify", "a.service"]);
     assert!(o.status.success());
     let out = stdout(&o);
     assert!(
@@ -98,7 +86,7 @@ fn verify_with_only_warnings_succeeds() {
 #[test]
 fn verify_refused_unit_fails() {
     let d = dir(&[("a.service", "[Unit]\nDescription=no command\n")]);
-    let o = sctl(&d.0, &["verify", "a.service"]);
+    let o = sctl(d.path(), &["verify", "a.service"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("has no ExecStart="), "{}", stdout(&o));
 }
@@ -106,14 +94,14 @@ fn verify_refused_unit_fails() {
 #[test]
 fn verify_missing_unit_and_bad_name_fail() {
     let d = dir(&[]);
-    let o = sctl(&d.0, &["verify", "nope.service"]);
+    let o = sctl(d.path(), &["verify", "nope.service"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stdout(&o).contains("unit nope.service not found"),
         "{}",
         stdout(&o)
     );
-    let o = sctl(&d.0, &["verify", "nope.frobnicate"]);
+    let o = sctl(d.path(), &["verify", "nope.frobnicate"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("unknown type"), "{}", stdout(&o));
 }
@@ -124,8 +112,11 @@ fn verify_accepts_file_paths_and_templates() {
         "web@.service",
         "[Unit]\nDescription=web %i\n[Service]\nExecStart=/bin/echo %i\n",
     )]);
-    let path = d.0.join("web@.service");
-    let o = sctl(&d.0, &["verify", path.to_str().unwrap(), "web@.service"]);
+    let path = d.path().join("web@.service");
+    let o = sctl(
+        d.path(),
+        &["verify", path.to_str().unwrap(), "web@.service"],
+    );
     assert!(o.status.success(), "{}", stdout(&o));
     assert_eq!(stdout(&o), "");
 }
@@ -137,9 +128,9 @@ fn cat_prints_fragment_and_dropins_like_systemctl() {
         ("web@.service.d/10-a.conf", "[Service]\nNice=5\n"),
         ("web@blue.service.d/20-b.conf", "[Unit]\nDescription=blue"),
     ]);
-    let o = sctl(&d.0, &["cat", "web@blue.service"]);
+    let o = sctl(d.path(), &["cat", "web@blue.service"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let p = |n: &str| d.0.join(n).display().to_string();
+    let p = |n: &str| d.path().join(n).display().to_string();
     let want = format!(
         "# {}\n[Service]\nExecStart=/bin/true\n\n# {}\n[Service]\nNice=5\n\n# {}\n[Unit]\nDescription=blue\n",
         p("web@.service"),
@@ -152,11 +143,11 @@ fn cat_prints_fragment_and_dropins_like_systemctl() {
 #[test]
 fn cat_of_missing_or_masked_units() {
     let d = dir(&[]);
-    symlink("/dev/null", d.0.join("m.service")).unwrap();
-    let o = sctl(&d.0, &["cat", "nope.service"]);
+    symlink("/dev/null", d.path().join("m.service")).unwrap();
+    let o = sctl(d.path(), &["cat", "nope.service"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(stderr(&o), "No files found for nope.service.\n");
-    let o = sctl(&d.0, &["cat", "m.service"]);
+    let o = sctl(d.path(), &["cat", "m.service"]);
     assert!(
         stderr(&o).contains("Unit m.service is masked."),
         "{}",

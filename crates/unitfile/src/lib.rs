@@ -22,3 +22,19 @@ pub mod value;
 pub mod words;
 
 pub use diag::{Diagnostic, Severity, ValueError};
+
+/// Helpers shared by the unit tests of several modules.
+#[cfg(test)]
+pub(crate) mod testutil {
+    use std::fs;
+    use std::path::Path;
+
+    /// Writes `(relative path, contents)` pairs below `root`, creating directories.
+    pub fn write_tree(root: &Path, files: &[(&str, &str)]) {
+        for (rel, text) in files {
+            let p = root.join(rel);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, text).unwrap();
+        }
+    }
+}

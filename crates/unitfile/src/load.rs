@@ -226,30 +226,14 @@ mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
 
-    struct Dir(PathBuf);
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
+    fn dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        crate::testutil::write_tree(d.path(), files);
+        d
     }
 
-    fn dir(files: &[(&str, &str)]) -> Dir {
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let d = std::env::temp_dir().join(format!("unitfile-load-{}-{n}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
-        fs::create_dir_all(&d).unwrap();
-        for (name, text) in files {
-            let p = d.join(name);
-            fs::create_dir_all(p.parent().unwrap()).unwrap();
-            fs::write(p, text).unwrap();
-        }
-        Dir(d)
-    }
-
-    fn load_in(d: &Dir, name: &str) -> LoadedUnit {
-        let lookup = Lookup::new(vec![d.0.clone()]);
+    fn load_in(d: &tempfile::TempDir, name: &str) -> LoadedUnit {
+        let lookup = Lookup::new(vec![d.path().to_path_buf()]);
         load(
             &lookup,
             &UnitName::parse(name).unwrap(),
@@ -269,7 +253,7 @@ mod tests {
             ("x@.mount", "[Mount]\nWhat=/dev/sda1\n"),
             ("drop-only.slice.d/10.conf", "[Slice]\nMemoryMax=1G\n"),
         ]);
-        symlink("/dev/null", d.0.join("masked.service")).unwrap();
+        symlink("/dev/null", d.path().join("masked.service")).unwrap();
         for (name, want) in [
             ("ok.service", LoadState::Loaded),
             ("missing.service", LoadState::NotFound),
@@ -294,11 +278,11 @@ mod tests {
             ("b.service", GOOD),
             ("c.service", GOOD),
         ]);
-        fs::create_dir_all(d.0.join("t.target.wants")).unwrap();
-        fs::create_dir_all(d.0.join("t.target.requires")).unwrap();
-        symlink("../a.service", d.0.join("t.target.wants/a.service")).unwrap();
-        symlink("../b.service", d.0.join("t.target.wants/b.service")).unwrap();
-        symlink("../c.service", d.0.join("t.target.requires/c.service")).unwrap();
+        fs::create_dir_all(d.path().join("t.target.wants")).unwrap();
+        fs::create_dir_all(d.path().join("t.target.requires")).unwrap();
+        symlink("../a.service", d.path().join("t.target.wants/a.service")).unwrap();
+        symlink("../b.service", d.path().join("t.target.wants/b.service")).unwrap();
+        symlink("../c.service", d.path().join("t.target.requires/c.service")).unwrap();
         let u = load_in(&d, "t.target");
         assert_eq!(u.config.unit.wants, vec!["a.service", "b.service"]);
         assert_eq!(u.config.unit.requires, vec!["c.service"]);

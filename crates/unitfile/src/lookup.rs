@@ -428,49 +428,19 @@ mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
 
-    /// A throw-away search path: `dirs[0]` has the highest priority.
+    /// A throw-away search path of three directories, `etc` having the highest priority.
     struct Tree {
-        root: tempdir::Dir,
-    }
-
-    mod tempdir {
-        use std::path::{Path, PathBuf};
-        pub struct Dir(PathBuf);
-        impl Dir {
-            pub fn new() -> Dir {
-                static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-                let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let p = std::env::temp_dir()
-                    .join(format!("unitfile-lookup-{}-{n}", std::process::id()));
-                let _ = std::fs::remove_dir_all(&p);
-                std::fs::create_dir_all(&p).unwrap();
-                Dir(p)
-            }
-            pub fn path(&self) -> &Path {
-                &self.0
-            }
-        }
-        impl Drop for Dir {
-            fn drop(&mut self) {
-                let _ = std::fs::remove_dir_all(&self.0);
-            }
-        }
+        root: tempfile::TempDir,
     }
 
     impl Tree {
         fn new() -> Tree {
-            let t = Tree {
-                root: tempdir::Dir::new(),
-            };
-            for d in ["etc", "run", "lib"] {
-                fs::create_dir_all(t.root.path().join(d)).unwrap();
+            Tree {
+                root: tempfile::tempdir().unwrap(),
             }
-            t
         }
         fn file(&self, rel: &str, text: &str) -> &Self {
-            let p = self.root.path().join(rel);
-            fs::create_dir_all(p.parent().unwrap()).unwrap();
-            fs::write(p, text).unwrap();
+            crate::testutil::write_tree(self.root.path(), &[(rel, text)]);
             self
         }
         fn link(&self, rel: &str, target: &str) -> &Self {

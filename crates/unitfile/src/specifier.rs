@@ -805,51 +805,38 @@ mod tests {
         assert!(expand_all(&["%i".to_string(), "%Z".to_string()], &ctx).is_err());
     }
 
-    /// A fresh, empty directory under the system temp dir.
-    fn temp_dir(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("unitfile-spec-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     fn write(root: &Path, rel: &str, content: &str) {
-        let p = root.join(rel);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, content).unwrap();
+        crate::testutil::write_tree(root, &[(rel, content)]);
     }
 
     #[test]
     fn from_root_reads_the_files() {
-        let root = temp_dir("full");
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(root, "etc/machine-id", "3D1219C7C4C5404AAA1F6D2A48ADFDA4\n");
         write(
-            &root,
-            "etc/machine-id",
-            "3D1219C7C4C5404AAA1F6D2A48ADFDA4\n",
-        );
-        write(
-            &root,
+            root,
             "proc/sys/kernel/random/boot_id",
             "6dd9e12f-fde3-46db-b560-fdfc33b214ba\n",
         );
-        write(&root, "proc/sys/kernel/hostname", "box.example.org\n");
-        write(&root, "proc/sys/kernel/osrelease", "6.18.44\n");
-        write(&root, "proc/sys/kernel/arch", "aarch64\n");
+        write(root, "proc/sys/kernel/hostname", "box.example.org\n");
+        write(root, "proc/sys/kernel/osrelease", "6.18.44\n");
+        write(root, "proc/sys/kernel/arch", "aarch64\n");
         write(
-            &root,
+            root,
             "etc/machine-info",
             "# comment\nPRETTY_HOSTNAME=\"Lab \\\"Box\\\"\"\n",
         );
         // verify (with these os-release lines): %o=bar %w=1.2 %W=x y %B=b1 %M=im"g %A=v$1.
         write(
-            &root,
+            root,
             "usr/lib/os-release",
             "ID=foo\nID=bar\nVERSION_ID=\"1.2\"\nVARIANT_ID='x y'\nBUILD_ID= b1 \n\
              IMAGE_ID=\"im\\\"g\"\nIMAGE_VERSION=v\\$1\n",
         );
         fs::create_dir_all(root.join("bin")).unwrap();
-        write(&root, "bin/bash", "");
-        let h = HostFacts::from_root(&root);
+        write(root, "bin/bash", "");
+        let h = HostFacts::from_root(root);
         assert_eq!(
             h.machine_id.as_deref(),
             Some("3d1219c7c4c5404aaa1f6d2a48adfda4")
@@ -868,19 +855,19 @@ mod tests {
             Ok("bar|1.2|x y|b1|im\"g|v$1|box|Lab \"Box\"".into())
         );
         // /etc/os-release wins over /usr/lib/os-release.
-        write(&root, "etc/os-release", "ID=etc\n");
+        write(root, "etc/os-release", "ID=etc\n");
         assert_eq!(
-            expand_for("foo.service", None, &HostFacts::from_root(&root), "%o"),
+            expand_for("foo.service", None, &HostFacts::from_root(root), "%o"),
             Ok("etc".into())
         );
-        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
     fn from_root_with_files_missing() {
-        let root = temp_dir("empty");
-        write(&root, "etc/hostname", "# name\nimage-host\n");
-        let h = HostFacts::from_root(&root);
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(root, "etc/hostname", "# name\nimage-host\n");
+        let h = HostFacts::from_root(root);
         assert_eq!(h.machine_id, None);
         assert_eq!(h.boot_id, None);
         assert_eq!(h.hostname.as_deref(), Some("image-host"));
@@ -898,9 +885,8 @@ mod tests {
         );
         check_err("foo.service", None, &h, "%o", "%o: neither");
         // The kernel's "(none)" means no host name.
-        write(&root, "proc/sys/kernel/hostname", "(none)\n");
-        assert_eq!(HostFacts::from_root(&root).hostname, None);
-        fs::remove_dir_all(&root).unwrap();
+        write(root, "proc/sys/kernel/hostname", "(none)\n");
+        assert_eq!(HostFacts::from_root(root).hostname, None);
     }
 
     #[test]
@@ -982,8 +968,9 @@ mod tests {
     fn fragment_symlinks_are_resolved() {
         // verify: a unit loaded through a symlink d/link.service -> t.service reports %y as
         // the target and %Y as its directory.
-        let root = temp_dir("link");
-        write(&root, "real/link.service", "[Service]\n");
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(root, "real/link.service", "[Service]\n");
         fs::create_dir_all(root.join("units")).unwrap();
         std::os::unix::fs::symlink(
             root.join("real/link.service"),
@@ -1001,7 +988,6 @@ mod tests {
             expand_for("link.service", Some(link.to_str().unwrap()), &h, "%Y"),
             Ok(real.parent().unwrap().to_str().unwrap().to_string())
         );
-        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -10,7 +10,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fs;
-use std::path::PathBuf;
 use unitfile::load::{load, LoadState, LoadedUnit};
 use unitfile::lookup::Lookup;
 use unitfile::model::exec::{CgroupContext, ExecContext, KillContext};
@@ -25,41 +24,21 @@ use unitfile::Severity;
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// A fresh directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let p = std::env::temp_dir().join(format!("unitfile-model-{}-{n}", std::process::id()));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Writes `files` (paths relative to one search directory, e.g. `a.service` or
 /// `a.service.d/10-x.conf`) and loads `name` from there with a host that knows nothing.
 /// Diagnostic file names are made relative to the search directory so tests can name them.
 fn load_files(files: &[(&str, &str)], name: &str) -> LoadedUnit {
-    let dir = TempDir::new();
+    let dir = tempfile::tempdir().unwrap();
     for (rel, text) in files {
-        let path = dir.0.join(rel);
+        let path = dir.path().join(rel);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(&path, text).unwrap();
     }
-    let lookup = Lookup::new(vec![dir.0.clone()]);
+    let lookup = Lookup::new(vec![dir.path().to_path_buf()]);
     let name = UnitName::parse(name).unwrap();
     let mut unit = load(&lookup, &name, &HostFacts::default());
     for d in &mut unit.diagnostics {
-        if let Ok(rel) = d.file.strip_prefix(&dir.0) {
+        if let Ok(rel) = d.file.strip_prefix(dir.path()) {
             d.file = rel.to_path_buf();
         }
     }
