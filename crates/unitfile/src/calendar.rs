@@ -8,10 +8,15 @@
 //!
 //! Specifications without a time zone are evaluated in UTC, because this crate does not know
 //! the machine's local zone. `UTC` and IANA zone names (checked against and read from
-//! `/usr/share/zoneinfo`, like systemd does) are evaluated in their zone, including daylight
-//! saving time and the rule string at the end of the zone file. The local zone abbreviations
-//! systemd also accepts when the machine's own zone uses them (`CEST` on a machine in Berlin)
-//! are not recognised.
+//! `/usr/share/zoneinfo`, like systemd does) are evaluated in their zone, from the zone
+//! file's transitions and the rule string at its end. Around daylight saving time changes
+//! systemd's results depend on glibc's mktime(), so that is modelled too, as is the fix
+//! Debian's systemd 252 (252.38) carries for searches that would go backwards; the
+//! differential test checks all of it against `systemd-analyze calendar`.
+//!
+//! Not supported: the local zone abbreviations systemd also accepts when the machine's own
+//! zone uses them (`CEST` on a machine in Berlin), and the inserted leap second itself
+//! (`23:59:60`) in the `right/` zones.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -116,8 +121,8 @@ impl CalendarSpec {
     }
 
     /// The first instant strictly after `after_unix_usec` (µs since the epoch) that matches,
-    /// or `None` when nothing matches any more (systemd stops searching after 2199).
-    /// Specifications without a zone are evaluated in UTC.
+    /// or `None` when nothing matches any more (systemd stops searching after 2199) or when
+    /// systemd would give up the search. Specifications without a zone are evaluated in UTC.
     pub fn next_elapse(&self, after_unix_usec: u64) -> Option<u64> {
         let start = i64::try_from(after_unix_usec).ok()?.checked_add(1)?;
         let rules = match &self.zone {
@@ -128,15 +133,18 @@ impl CalendarSpec {
         };
         let secs = start.div_euclid(USEC_PER_SEC);
         // The search starts from the exact reading of `start`, daylight saving time included.
+        // systemd converts in a fresh child process, so mktime()'s guess starts at UTC.
         let now = rules.map_or(LocalType::UTC, |r| r.local_type(secs));
         let mut clock = Clock {
             rules,
-            guess: now.offset,
-            hint: Some(now.dst),
+            guess: 0,
+            dst: Some(now.dst),
+            keep_dst: false,
         };
         let tm = Tm::from_wall(secs.checked_add(now.offset)?);
         let next = self.walk(&mut clock, tm, start.rem_euclid(USEC_PER_SEC))?;
-        // The walk only moves forward; this guards the contract should zone data be odd.
+        // The walk refuses results before its start; this guards the contract should zone
+        // data be odd.
         if next < start {
             return None;
         }
@@ -238,11 +246,19 @@ impl CalendarSpec {
     /// mktime() does and only the next smaller field is reset afterwards, as systemd does;
     /// that is what makes its results differ from a plain "earliest match" in a few cases.
     fn walk(&self, clock: &mut Clock<'_>, mut tm: Tm, mut usec: i64) -> Option<i64> {
+        let (start, start_usec) = (tm, usec);
         for _ in 0..MAX_ITERATIONS {
-            let hint = clock.hint.take();
-            tm = clock.normalize(tm, hint).0;
+            // A failing conversion leaves the reading as it was, as in systemd.
+            let dst = clock.dst;
+            if let Some((t, _, now_dst)) = clock.mktime(tm, dst) {
+                tm = t;
+                clock.dst = Some(now_dst);
+            }
+            if !clock.keep_dst {
+                clock.dst = None;
+            }
 
-            match find(&self.year, tm.year, None) {
+            match find(&self.year, tm.year) {
                 None => return None,
                 Some(y) if y != tm.year => {
                     tm = Tm::midnight(y, 1, 1);
@@ -254,7 +270,7 @@ impl CalendarSpec {
                 return None;
             }
 
-            let found = find(&self.month, tm.mon, None);
+            let found = find(&self.month, tm.mon);
             if let Some(m) = found.filter(|&m| m != tm.mon) {
                 tm = Tm::midnight(tm.year, m, 1);
                 usec = 0;
@@ -269,8 +285,20 @@ impl CalendarSpec {
                 Some(true) => {}
             }
 
-            let eom = self.end_of_month.then(|| days_in_month(tm.year, tm.mon));
-            let found = find(&self.day, tm.day, eom);
+            let found = if self.end_of_month && !self.day.is_empty() {
+                // Counted from the end, a range's ends swap places.
+                let day = tm.day;
+                let bounds = self.day.iter().map(|c| {
+                    let first = clock.day_before_month_end(tm, c.start);
+                    match clock.day_before_month_end(tm, c.stop.unwrap_or(-1)) {
+                        last if last > 0 => (last, Some(first), c.repeat),
+                        _ => (first, None, c.repeat),
+                    }
+                });
+                find_bounds(bounds, day)
+            } else {
+                find(&self.day, tm.day)
+            };
             if let Some(d) = found.filter(|&d| d != tm.day) {
                 tm = Tm::midnight(tm.year, tm.mon, d);
                 usec = 0;
@@ -285,13 +313,13 @@ impl CalendarSpec {
                 Some(true) => {}
             }
 
-            if self.weekdays != 0 && self.weekdays & (1 << tm.weekday()) == 0 {
+            if !clock.weekday_matches(tm, self.weekdays) {
                 tm = Tm::midnight(tm.year, tm.mon, tm.day + 1);
                 usec = 0;
                 continue;
             }
 
-            let found = find(&self.hour, tm.hour, None);
+            let found = find(&self.hour, tm.hour);
             if let Some(h) = found.filter(|&h| h != tm.hour) {
                 (tm.hour, tm.min, tm.sec, usec) = (h, 0, 0, 0);
             }
@@ -305,7 +333,7 @@ impl CalendarSpec {
                 Some(true) => {}
             }
 
-            let found = find(&self.minute, tm.min, None);
+            let found = find(&self.minute, tm.min);
             if let Some(m) = found.filter(|&m| m != tm.min) {
                 (tm.min, tm.sec, usec) = (m, 0, 0);
             }
@@ -320,7 +348,7 @@ impl CalendarSpec {
 
             // Seconds and microseconds form one field. When the match overflows into the
             // next minute, systemd keeps its sub-second part; so does this.
-            let found = find(&self.second, tm.sec * USEC_PER_SEC + usec, None);
+            let found = find(&self.second, tm.sec * USEC_PER_SEC + usec);
             if let Some(s) = found {
                 tm.sec = s.div_euclid(USEC_PER_SEC);
                 usec = s.rem_euclid(USEC_PER_SEC);
@@ -334,7 +362,17 @@ impl CalendarSpec {
                 Some(true) => {}
             }
 
-            let instant = clock.normalize(tm, None).1;
+            // Debian's systemd 252 refuses a match before the start, which normalisation
+            // around a DST change can produce: it moves on by an hour and from then on keeps
+            // the DST flag of each normalised reading.
+            let key = |t: &Tm, u: i64| (t.year, t.mon, t.day, t.hour, t.min, t.sec, u);
+            if key(&tm, usec) < key(&start, start_usec) {
+                tm.hour += 1;
+                clock.keep_dst = true;
+                continue;
+            }
+            let dst = clock.dst;
+            let (_, instant, _) = clock.mktime(tm, dst)?;
             return instant.checked_mul(USEC_PER_SEC)?.checked_add(usec);
         }
         None
@@ -896,49 +934,28 @@ fn chain_valid(chain: &[Component], from: i64, to: i64, end_of_month: bool) -> b
 // ---------------------------------------------------------------------------------------
 
 /// The smallest value of `chain` that is at least `val`, possibly beyond the field's range
-/// (the caller normalises). An empty chain matches anything. `end_of_month` is the length
-/// of the current month when the day field counts from its end.
-fn find(chain: &[Component], val: i64, end_of_month: Option<i64>) -> Option<i64> {
+/// (the caller normalises). An empty chain matches anything.
+fn find(chain: &[Component], val: i64) -> Option<i64> {
     if chain.is_empty() {
         return Some(val);
     }
-    let mut best: Option<i64> = None;
-    for c in chain {
-        let (start, stop) = match end_of_month {
-            Some(days) => {
-                // Counted from the end, a range's ends swap places.
-                let first = from_month_end(days, c.start);
-                match c.stop.map(|stop| from_month_end(days, stop)) {
-                    Some(last) if last > 0 => (last, Some(first)),
-                    _ => (first, None),
-                }
-            }
-            None => (c.start, c.stop),
-        };
-        let candidate = if start >= val {
-            Some(start)
-        } else if c.repeat > 0 {
-            let steps = (val - start + c.repeat - 1) / c.repeat;
-            Some(start + c.repeat * steps).filter(|&k| stop.map_or(true, |stop| k <= stop))
-        } else {
-            None
-        };
-        if let Some(k) = candidate {
-            best = Some(best.map_or(k, |b| b.min(k)));
-        }
-    }
-    best
+    find_bounds(chain.iter().map(|c| (c.start, c.stop, c.repeat)), val)
 }
 
-/// The day of the month that is `n` days counted from its end (`~1` is the last day), or
-/// -1 when the month is too short.
-fn from_month_end(days_in_month: i64, n: i64) -> i64 {
-    let day = days_in_month + 1 - n;
-    if (1..=days_in_month).contains(&day) {
-        day
-    } else {
-        -1
-    }
+/// [`find`] over `(start, stop, repeat)` triples, of which there is at least one.
+fn find_bounds(bounds: impl Iterator<Item = (i64, Option<i64>, i64)>, val: i64) -> Option<i64> {
+    bounds
+        .filter_map(|(start, stop, repeat)| {
+            if start >= val {
+                Some(start)
+            } else if repeat > 0 {
+                let steps = (val - start + repeat - 1) / repeat;
+                Some(start + repeat * steps).filter(|&k| stop.map_or(true, |stop| k <= stop))
+            } else {
+                None
+            }
+        })
+        .min()
 }
 
 /// A broken-down wall-clock time whose fields may temporarily be out of range (day 33,
@@ -1037,43 +1054,45 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, mon, day)
 }
 
-/// Conversions between wall-clock readings and instants in the zone being searched. They
-/// behave like glibc's mktime() as systemd calls it, because its choices show in systemd's
-/// results around daylight saving time changes.
+/// Conversions between wall-clock readings and instants in the zone being searched. Around
+/// daylight saving time changes systemd's results depend on how glibc's mktime() resolves
+/// readings that do not exist or exist twice, so this models mktime() and every call
+/// systemd makes to it, since each call also updates mktime()'s guess for the next one.
 struct Clock<'a> {
     /// `None` for UTC.
     rules: Option<&'a TzRules>,
-    /// The UTC offset of the last conversion. A reading that occurs twice (when clocks go
-    /// back) is taken at this offset if possible: a search that starts before the repeated
-    /// hour sees its first pass, one that starts in the second pass stays there.
+    /// mktime()'s guess of the offset, kept from its previous call.
     guess: i64,
-    /// Whether the reading to convert next claims to be daylight saving time. systemd keeps
-    /// this flag from a normalised time even after resetting some of its fields, and
-    /// mktime() then honours the flag, which can move the reading by the DST difference.
-    hint: Option<bool>,
+    /// Whether the reading being searched claims to be daylight saving time (`tm_isdst`,
+    /// `None` for -1). systemd keeps this flag from a normalised time even after resetting
+    /// some of its fields, and mktime() then honours it, which can move the reading by the
+    /// DST difference.
+    dst: Option<bool>,
+    /// Whether the flag survives the normalisation at the top of each step of the search
+    /// (normally it is cleared there).
+    keep_dst: bool,
 }
 
 impl Clock<'_> {
-    /// The normalised reading, the instant it denotes, and whether that is DST. A reading
-    /// that does not exist (when clocks go forward) moves forward by the length of the gap.
-    fn normalize(&mut self, tm: Tm, hint: Option<bool>) -> (Tm, i64, bool) {
+    /// mktime(): the normalised reading, the instant it denotes and whether that is DST;
+    /// `None` where mktime() fails.
+    fn mktime(&mut self, tm: Tm, dst: Option<bool>) -> Option<(Tm, i64, bool)> {
         let wall = tm.wall_seconds();
         let Some(rules) = self.rules else {
-            return (Tm::from_wall(wall), wall, false);
+            return Some((Tm::from_wall(wall), wall, false));
         };
-        let (instant, local) = rules.resolve(wall, self.guess, hint);
-        self.guess = local.offset;
-        (Tm::from_wall(instant + local.offset), instant, local.dst)
+        let (instant, local) = rules.mktime(wall, &mut self.guess, dst)?;
+        Some((Tm::from_wall(instant + local.offset), instant, local.dst))
     }
 
     /// Checks that `tm` needs no normalisation: `Some(true)` if so; `Some(false)` after
     /// replacing it by its normalised form with the field below the first changed one
-    /// reset; `None` past the last year or when normalisation went backwards.
+    /// reset; `None` past the last year, when normalisation went backwards or failed.
     fn settle(&mut self, tm: &mut Tm) -> Option<bool> {
         if tm.year > MAX_YEAR {
             return None;
         }
-        let (mut t, _, dst) = self.normalize(*tm, None);
+        let (mut t, _, dst) = self.mktime(*tm, self.dst)?;
         let order = if t.year != tm.year {
             t.mon = 1;
             t.year.cmp(&tm.year)
@@ -1097,9 +1116,34 @@ impl Clock<'_> {
             Ordering::Equal => Some(true),
             Ordering::Greater => {
                 *tm = t;
-                self.hint = Some(dst);
+                self.dst = Some(dst);
                 Some(false)
             }
+        }
+    }
+
+    /// Whether the day of `tm` is one of `weekdays` (bit 0 Monday, 0 for any day).
+    fn weekday_matches(&mut self, tm: Tm, weekdays: u8) -> bool {
+        if weekdays == 0 {
+            return true;
+        }
+        let dst = self.dst;
+        self.mktime(tm, dst)
+            .is_some_and(|(t, _, _)| weekdays & (1 << t.weekday()) != 0)
+    }
+
+    /// The day of `tm`'s month that is `n` days counted from its end (`~1` is the last
+    /// day), or -1 when the month is too short.
+    fn day_before_month_end(&mut self, tm: Tm, n: i64) -> i64 {
+        let probe = Tm {
+            mon: tm.mon + 1,
+            day: 1 - n,
+            ..tm
+        };
+        let dst = self.dst;
+        match self.mktime(probe, dst) {
+            Some((t, _, _)) if t.mon == tm.mon => t.day,
+            _ => -1,
         }
     }
 }
@@ -1162,7 +1206,7 @@ impl TzRules {
             .checked_add(isstd)?
             .checked_add(isut)?;
         let second = old_len.checked_add(44)?;
-        let (mut rules, end) = Self::from_block(data, second + 44, counts(second)?, 8)?;
+        let (mut rules, end) = Self::from_block(data, second.checked_add(44)?, counts(second)?, 8)?;
         let footer = data.get(end.checked_add(1)?..).unwrap_or_default();
         if data.get(end) == Some(&b'\n') {
             if let Some(line) = footer.split(|&c| c == b'\n').next() {
@@ -1240,100 +1284,59 @@ impl TzRules {
         local
     }
 
-    fn offset_at(&self, instant: i64) -> i64 {
-        self.local_type(instant).offset
-    }
-
-    /// Instants in `(lo, hi]` at which the offset may change.
-    fn changes_between(&self, lo: i64, hi: i64) -> Vec<i64> {
-        let mut cuts: Vec<i64> = self
-            .transitions
-            .iter()
-            .map(|t| t.0)
-            .chain(self.leaps.iter().map(|l| l.0))
-            .filter(|&at| lo < at && at <= hi)
-            .collect();
-        if let Some(PosixTz {
-            std,
-            dst: Some(dst),
-        }) = &self.footer
-        {
-            for year in Tm::from_wall(lo).year - 1..=Tm::from_wall(hi).year + 1 {
-                let start = dst.start.instant(year, *std);
-                let end = dst.end.instant(year, dst.offset);
-                cuts.extend([start, end].into_iter().filter(|&at| lo < at && at <= hi));
-            }
-        }
-        cuts.sort_unstable();
-        cuts.dedup();
-        cuts
-    }
-
-    /// The instant a wall-clock reading denotes, and the local type there, as mktime()
-    /// finds them. Of two readings (clocks going back) the one at offset `guess` wins, else
-    /// the earlier one; a reading in a gap is taken at the offset before the gap, landing
-    /// after it. A `dst` claim that does not fit the reading makes mktime() use the offset
-    /// of the nearest time that fits it instead.
-    fn resolve(&self, wall: i64, guess: i64, dst: Option<bool>) -> (i64, LocalType) {
-        // Offsets stay within a day of UTC, so three days either side see every candidate.
-        let lo = wall - 3 * SECS_PER_DAY;
-        let hi = wall + 3 * SECS_PER_DAY;
-        let cuts = self.changes_between(lo, hi);
-        let mut candidates = Vec::new();
-        let starts = std::iter::once(lo).chain(cuts.iter().copied());
-        let ends = cuts.iter().copied().chain(std::iter::once(hi));
-        for (from, to) in starts.zip(ends) {
-            let local = self.local_type(from);
-            let instant = wall - local.offset;
-            if from <= instant && instant < to {
-                candidates.push((instant, local));
-            }
-        }
-        if let Some(&fit) = dst.and_then(|dst| candidates.iter().find(|c| c.1.dst == dst)) {
-            return fit;
-        }
-        let plain = match candidates
-            .iter()
-            .find(|c| c.1.offset == guess)
-            .or(candidates.first())
-        {
-            Some(&pick) => pick,
-            None => {
-                let before = cuts
-                    .iter()
-                    .map(|&cut| (cut, self.offset_at(cut - 1), self.offset_at(cut)))
-                    .find(|&(cut, old, new)| cut + old <= wall && wall < cut + new)
-                    .map_or(guess, |(_, old, _)| old);
-                let instant = wall - before;
-                (instant, self.local_type(instant))
-            }
-        };
-        match dst {
-            Some(dst) if dst != plain.1.dst => {
-                self.with_dst_offset(wall, plain.0, dst).unwrap_or(plain)
-            }
-            _ => plain,
-        }
-    }
-
-    /// `wall` taken at the offset of the time nearest to `near` whose DST flag is `dst`,
-    /// probing a week at a time up to about 268 days either way, earlier side first, as
-    /// glibc does.
-    fn with_dst_offset(&self, wall: i64, near: i64, dst: bool) -> Option<(i64, LocalType)> {
+    /// glibc's mktime() for the reading `wall` (seconds since the epoch as if it were UTC):
+    /// starting from the offset `guess`, it corrects the instant by the difference between
+    /// the reading wanted and the reading found until they agree. In a gap (clocks going
+    /// forward) the corrections alternate between two instants, and it settles for the one
+    /// on the DST side, or with `dst` given for the side whose flag differs from `dst`. A
+    /// match whose flag differs from a given `dst` is redone with the offset of the nearest
+    /// time, probed a week at a time up to about 268 days either way, that has the flag.
+    /// `guess` becomes the offset used. `None` where mktime() gives up.
+    fn mktime(&self, wall: i64, guess: &mut i64, dst: Option<bool>) -> Option<(i64, LocalType)> {
+        const PROBES: usize = 6;
         const STRIDE: i64 = 601_200;
         const BOUND: i64 = 536_454_000 / 2 + STRIDE;
-        let mut delta = STRIDE;
-        while delta < BOUND {
-            for probe in [near - delta, near + delta] {
-                let local = self.local_type(probe);
-                if local.dst == dst {
-                    let instant = wall - local.offset;
-                    return Some((instant, self.local_type(instant)));
-                }
+        let start = wall - *guess;
+        let (mut t, mut older, mut previous) = (start, start, start);
+        let mut previous_dst = false;
+        let mut local = self.local_type(t);
+        let mut settled = false;
+        for _ in 0..PROBES {
+            local = self.local_type(t);
+            let next = wall - local.offset;
+            if next == t {
+                settled = true;
+                break;
             }
-            delta += STRIDE;
+            let stop_here = match dst {
+                None => !previous_dst || local.dst,
+                Some(dst) => dst != local.dst,
+            };
+            if t == older && t != previous && stop_here {
+                *guess = wall - t;
+                return Some((t, local));
+            }
+            (older, previous, t, previous_dst) = (previous, t, next, local.dst);
         }
-        None
+        if !settled {
+            return None;
+        }
+        if let Some(dst) = dst.filter(|&dst| dst != local.dst) {
+            let mut delta = STRIDE;
+            'probe: while delta < BOUND {
+                for other in [t - delta, t + delta] {
+                    let found = self.local_type(other);
+                    if found.dst == dst {
+                        t = wall - found.offset;
+                        local = self.local_type(t);
+                        break 'probe;
+                    }
+                }
+                delta += STRIDE;
+            }
+        }
+        *guess = wall - t;
+        Some((t, local))
     }
 }
 
@@ -2066,6 +2069,33 @@ mod tests {
     }
 
     #[test]
+    fn zone_elapses_around_odd_changes() {
+        // Verified with systemd-analyze calendar (Debian's systemd 252.38). Ireland's
+        // winter time is "negative DST", which used to make systemd repeat an elapse.
+        let spec = in_zone("hourly", "IST-1GMT0,M10.5.0,M3.5.0/1");
+        check_zone_next(
+            &spec,
+            utc(2025, 3, 29, 22, 0, 0),
+            &[
+                utc(2025, 3, 29, 23, 0, 0),
+                utc(2025, 3, 30, 0, 0, 0),
+                utc(2025, 3, 30, 1, 0, 0),
+                utc(2025, 3, 30, 2, 0, 0),
+            ],
+        );
+        // Chatham's clocks jump from 02:45 to 03:45. Normalising 02:44:60 lands at 03:45,
+        // the reset to 03:00 with the DST flag kept falls back to 02:00, before the start,
+        // and the hour bump then settles on 04:00.
+        let chatham = "<+1245>-12:45<+1345>,M9.5.0/2:45,M4.1.0/3:45";
+        let spec = in_zone("1..4:*:*", chatham);
+        let base = utc(2025, 9, 27, 13, 59, 59);
+        check_zone_next(&spec, base, &[base + 901, base + 902, base + 903]);
+        // Here systemd runs into its iteration limit and gives up.
+        let spec = in_zone("Tue *-*-3/12", "EST5EDT,M3.2.0,M11.1.0");
+        check_zone_next(&spec, utc(2052, 12, 31, 23, 53, 59), &[]);
+    }
+
+    #[test]
     fn tzif_parsing() {
         // A hand-made version 2 file: one transition in 2024 from +01 to +02, then the
         // rule string of Berlin.
@@ -2103,9 +2133,18 @@ mod tests {
             vec![(utc(2024, 3, 31, 1, 0, 0) as i64, summer)]
         );
         assert_eq!(rules.footer, PosixTz::parse(BERLIN));
-        assert_eq!(rules.offset_at(utc(2024, 1, 1, 0, 0, 0) as i64), 3600);
-        assert_eq!(rules.offset_at(utc(2024, 12, 1, 0, 0, 0) as i64), 3600);
-        assert_eq!(rules.offset_at(utc(2025, 7, 1, 0, 0, 0) as i64), 7200);
+        assert_eq!(
+            rules.local_type(utc(2024, 1, 1, 0, 0, 0) as i64).offset,
+            3600
+        );
+        assert_eq!(
+            rules.local_type(utc(2024, 12, 1, 0, 0, 0) as i64).offset,
+            3600
+        );
+        assert_eq!(
+            rules.local_type(utc(2025, 7, 1, 0, 0, 0) as i64).offset,
+            7200
+        );
         assert_eq!(TzRules::from_tzif(b"TZif2"), None);
         assert_eq!(TzRules::from_tzif(&data[..60]), None);
     }
