@@ -1,8 +1,10 @@
 //! `unitfile` reads systemd unit files exactly as systemd 252 does: the syntax of
 //! systemd.syntax(7), unit names and escaping, the search path with aliases, masking and
 //! drop-ins of systemd.unit(5), specifiers, typed values and a typed model of every section
-//! sysmaster understands. It is pure: its only I/O is reading the files and directories it
-//! is pointed at. It never knows about processes, jobs or the control protocol.
+//! sysmaster understands. It is pure: its only I/O is reading files — the unit files and
+//! directories it is pointed at, and host facts (`/etc/machine-id`, os-release, zoneinfo)
+//! for specifiers and calendar specs. It never knows about processes, jobs or the control
+//! protocol.
 //!
 //! Nothing here fails on bad input. Every parser returns what it could understand plus
 //! [`Diagnostic`]s naming `file:line`, so one broken line never stops a unit from loading,

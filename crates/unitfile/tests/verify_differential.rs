@@ -594,38 +594,7 @@ enum Check {
 /// Disagreements found by this test and not fixed yet: (case, check, what systemd does).
 /// These are bugs of ours (or choices still to be made); the test fails when one of them
 /// starts agreeing, so that this list stays true and shrinks as they are fixed.
-const KNOWN_DIVERGENCES: &[(&str, Check, &str)] = &[
-    // model/exec.rs, ExecContext::apply(), sandbox settings kept as unchecked words.
-    (
-        "vd-more-bad-syscall-group.service",
-        Check::Lines,
-        "SystemCallFilter=@bogus: 'Unknown system call group, ignoring'",
-    ),
-    (
-        "vd-more-bad-syscall.service",
-        Check::Lines,
-        "SystemCallFilter=notasyscall: 'Failed to parse system call, ignoring'",
-    ),
-    (
-        "vd-more-bad-syscall-settings.service",
-        Check::Lines,
-        "SystemCallErrorNumber=EBOGUS: 'Failed to parse error number'; \
-         SystemCallArchitectures=bogus: 'Failed to parse system call architecture'",
-    ),
-    (
-        "vd-more-bad-families.service",
-        Check::Lines,
-        "RestrictAddressFamilies=AF_BOGUS: 'Failed to parse address family'; \
-         RestrictNamespaces=bogus: 'Failed to parse namespace type string'",
-    ),
-    // model/types.rs, Socket::apply(), ListenNetlink=: any string is taken; systemd needs
-    // a netlink family it knows (and an optional group number).
-    (
-        "vd-sock2-bad-netlink.socket",
-        Check::Lines,
-        "ListenNetlink=bogus 1: 'Failed to parse address value'",
-    ),
-];
+const KNOWN_DIVERGENCES: &[(&str, Check, &str)] = &[];
 
 /// What `systemd-analyze verify` said about one file.
 #[derive(Debug, Default)]

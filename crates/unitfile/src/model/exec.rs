@@ -1,9 +1,9 @@
 //! The contexts shared by several unit types: how processes are executed (systemd.exec(5)),
 //! killed (systemd.kill(5)) and resource-controlled (systemd.resource-control(5)).
-//! Sandboxing directives are parsed and kept here so the manager can apply or refuse them
-//! later; parsing them never fails a valid unit.
+//! Sandboxing directives are in [`super::sandbox`].
 
 use super::cx::Cx;
+use super::sandbox::{bool_or, Sandbox};
 use crate::diag::ValueError;
 use crate::syntax::Assignment;
 use crate::value::{self, CpuWeight, RLimit, SizeLimit, TasksMax, Usec};
@@ -165,79 +165,6 @@ pub enum Preserve {
     Restart,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProtectSystem {
-    No,
-    Yes,
-    Full,
-    Strict,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProtectHome {
-    No,
-    Yes,
-    ReadOnly,
-    Tmpfs,
-}
-
-/// Parses "boolean or one of these words", as several sandboxing directives accept.
-fn bool_or<T: Copy>(s: &str, yes: T, no: T, words: &[(&str, T)]) -> Result<T, ValueError> {
-    match value::parse_bool(s) {
-        Ok(true) => Ok(yes),
-        Ok(false) => Ok(no),
-        Err(_) => super::cx::lookup_choice(s, words),
-    }
-}
-
-/// Sandboxing settings: kept as given, enforced by the manager when it supports them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Sandbox {
-    pub private_tmp: Option<bool>,
-    pub private_devices: Option<bool>,
-    pub private_network: Option<bool>,
-    pub private_users: Option<bool>,
-    pub private_mounts: Option<bool>,
-    pub private_ipc: Option<bool>,
-    pub protect_system: Option<ProtectSystem>,
-    pub protect_home: Option<ProtectHome>,
-    pub protect_hostname: Option<bool>,
-    pub protect_clock: Option<bool>,
-    pub protect_kernel_tunables: Option<bool>,
-    pub protect_kernel_modules: Option<bool>,
-    pub protect_kernel_logs: Option<bool>,
-    pub protect_control_groups: Option<bool>,
-    pub protect_proc: Option<String>,
-    pub proc_subset: Option<String>,
-    pub read_write_paths: Vec<String>,
-    pub read_only_paths: Vec<String>,
-    pub inaccessible_paths: Vec<String>,
-    pub exec_paths: Vec<String>,
-    pub no_exec_paths: Vec<String>,
-    pub restrict_namespaces: Vec<String>,
-    pub restrict_realtime: Option<bool>,
-    pub restrict_suid_sgid: Option<bool>,
-    pub restrict_address_families: Vec<String>,
-    pub lock_personality: Option<bool>,
-    pub memory_deny_write_execute: Option<bool>,
-    pub system_call_filter: Vec<String>,
-    pub system_call_architectures: Vec<String>,
-    pub system_call_error_number: Option<String>,
-    pub capability_bounding_set: Vec<String>,
-    pub ambient_capabilities: Vec<String>,
-    pub no_new_privileges: Option<bool>,
-    pub remove_ipc: Option<bool>,
-    pub dynamic_user: Option<bool>,
-}
-
-/// A path list entry of `ReadWritePaths=` and friends may be prefixed with `-` (ignore if
-/// missing) and `+` (relative to the root directory).
-fn parse_prefixed_path(s: &str) -> Result<String, ValueError> {
-    let rest = s.trim_start_matches(['-', '+']);
-    super::cx::absolute_path(rest)?;
-    Ok(s.to_string())
-}
-
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExecContext {
     pub user: Option<String>,
@@ -286,7 +213,9 @@ pub struct ExecContext {
 
 impl ExecContext {
     pub(crate) fn apply(&mut self, a: &Assignment, cx: &mut Cx) -> bool {
-        let sb = &mut self.sandbox;
+        if self.sandbox.apply(a, cx) {
+            return true;
+        }
         match a.key.as_str() {
             "User" => cx.string(&mut self.user, a),
             "Group" => cx.string(&mut self.group, a),
@@ -375,88 +304,6 @@ impl ExecContext {
             "IgnoreSIGPIPE" => cx.bool(&mut self.ignore_sigpipe, a),
             "UtmpIdentifier" => cx.string(&mut self.utmp_identifier, a),
             "PAMName" => cx.string(&mut self.pam_name, a),
-            "NoNewPrivileges" => cx.bool(&mut sb.no_new_privileges, a),
-            "DynamicUser" => cx.bool(&mut sb.dynamic_user, a),
-            "RemoveIPC" => cx.bool(&mut sb.remove_ipc, a),
-            "PrivateTmp" => cx.bool(&mut sb.private_tmp, a),
-            "PrivateDevices" => cx.bool(&mut sb.private_devices, a),
-            "PrivateNetwork" => cx.bool(&mut sb.private_network, a),
-            "PrivateUsers" => cx.bool(&mut sb.private_users, a),
-            "PrivateMounts" => cx.bool(&mut sb.private_mounts, a),
-            "PrivateIPC" => cx.bool(&mut sb.private_ipc, a),
-            "ProtectSystem" => cx.scalar(&mut sb.protect_system, a, |s| {
-                bool_or(
-                    s,
-                    ProtectSystem::Yes,
-                    ProtectSystem::No,
-                    &[
-                        ("full", ProtectSystem::Full),
-                        ("strict", ProtectSystem::Strict),
-                    ],
-                )
-            }),
-            "ProtectHome" => cx.scalar(&mut sb.protect_home, a, |s| {
-                bool_or(
-                    s,
-                    ProtectHome::Yes,
-                    ProtectHome::No,
-                    &[
-                        ("read-only", ProtectHome::ReadOnly),
-                        ("tmpfs", ProtectHome::Tmpfs),
-                    ],
-                )
-            }),
-            "ProtectHostname" => cx.bool(&mut sb.protect_hostname, a),
-            "ProtectClock" => cx.bool(&mut sb.protect_clock, a),
-            "ProtectKernelTunables" => cx.bool(&mut sb.protect_kernel_tunables, a),
-            "ProtectKernelModules" => cx.bool(&mut sb.protect_kernel_modules, a),
-            "ProtectKernelLogs" => cx.bool(&mut sb.protect_kernel_logs, a),
-            "ProtectControlGroups" => cx.bool(&mut sb.protect_control_groups, a),
-            "ProtectProc" => cx.scalar(&mut sb.protect_proc, a, |s| {
-                super::cx::lookup_choice(
-                    s,
-                    &[
-                        ("noaccess", ()),
-                        ("invisible", ()),
-                        ("ptraceable", ()),
-                        ("default", ()),
-                    ],
-                )
-                .map(|()| s.to_string())
-            }),
-            "ProcSubset" => cx.scalar(&mut sb.proc_subset, a, |s| {
-                super::cx::lookup_choice(s, &[("all", ()), ("pid", ())]).map(|()| s.to_string())
-            }),
-            "ReadWritePaths" => cx.words_checked(&mut sb.read_write_paths, a, parse_prefixed_path),
-            "ReadOnlyPaths" => cx.words_checked(&mut sb.read_only_paths, a, parse_prefixed_path),
-            "InaccessiblePaths" => {
-                cx.words_checked(&mut sb.inaccessible_paths, a, parse_prefixed_path)
-            }
-            // The old `*Directories=` spellings are accepted silently by systemd 252.
-            "ReadWriteDirectories" => {
-                cx.words_checked(&mut sb.read_write_paths, a, parse_prefixed_path)
-            }
-            "ReadOnlyDirectories" => {
-                cx.words_checked(&mut sb.read_only_paths, a, parse_prefixed_path)
-            }
-            "InaccessibleDirectories" => {
-                cx.words_checked(&mut sb.inaccessible_paths, a, parse_prefixed_path)
-            }
-            "ExecPaths" => cx.words_checked(&mut sb.exec_paths, a, parse_prefixed_path),
-            "NoExecPaths" => cx.words_checked(&mut sb.no_exec_paths, a, parse_prefixed_path),
-            // Lists whose words are names the kernel defines; kept as given, including a
-            // leading `~` that inverts the list.
-            "RestrictNamespaces" => cx.words(&mut sb.restrict_namespaces, a),
-            "RestrictRealtime" => cx.bool(&mut sb.restrict_realtime, a),
-            "RestrictSUIDSGID" => cx.bool(&mut sb.restrict_suid_sgid, a),
-            "RestrictAddressFamilies" => cx.words(&mut sb.restrict_address_families, a),
-            "LockPersonality" => cx.bool(&mut sb.lock_personality, a),
-            "MemoryDenyWriteExecute" => cx.bool(&mut sb.memory_deny_write_execute, a),
-            "SystemCallFilter" => cx.words(&mut sb.system_call_filter, a),
-            "SystemCallArchitectures" => cx.words(&mut sb.system_call_architectures, a),
-            "SystemCallErrorNumber" => cx.string(&mut sb.system_call_error_number, a),
-            "CapabilityBoundingSet" => cx.words(&mut sb.capability_bounding_set, a),
-            "AmbientCapabilities" => cx.words(&mut sb.ambient_capabilities, a),
             key => {
                 let Some(resource) = key.strip_prefix("Limit") else {
                     return false;

@@ -16,11 +16,14 @@
 mod cx;
 pub mod exec;
 pub mod known;
+pub mod sandbox;
 pub mod service;
+pub mod syscalls;
 pub mod types;
 pub mod unit;
 
 pub use exec::{CgroupContext, ExecContext, KillContext};
+pub use sandbox::Sandbox;
 pub use service::Service;
 pub use types::{Automount, Mount, PathUnit, Scope, Slice, Socket, Swap, Timer};
 pub use unit::{Condition, Install, UnitSection};

@@ -11,6 +11,7 @@ use crate::exec::ExecCommand;
 use crate::name::{self, UnitName};
 use crate::syntax::Assignment;
 use crate::value::{self, Usec};
+use crate::words::{extract_first_word, ExtractFlags, WHITESPACE};
 use std::net::{IpAddr, SocketAddr};
 
 /// Where a socket listens.
@@ -70,6 +71,57 @@ pub fn parse_socket_address(s: &str) -> Result<SocketAddress, ValueError> {
     )))
 }
 
+/// The netlink families systemd 252 knows by name, with their protocol numbers. Others
+/// (`usersock`, `crypto`, `smc` ...) can only be given as numbers.
+const NETLINK_FAMILIES: &[(&str, u32)] = &[
+    ("route", 0),
+    ("firewall", 3),
+    ("inet-diag", 4),
+    ("nflog", 5),
+    ("xfrm", 6),
+    ("selinux", 7),
+    ("iscsi", 8),
+    ("audit", 9),
+    ("fib-lookup", 10),
+    ("connector", 11),
+    ("netfilter", 12),
+    ("ip6-fw", 13),
+    ("dnrtmsg", 14),
+    ("kobject-uevent", 15),
+    ("generic", 16),
+    ("scsitransport", 18),
+    ("ecryptfs", 19),
+    ("rdma", 20),
+];
+
+/// Parses `ListenNetlink=FAMILY [GROUP]`: a family name systemd knows (`route`, `audit` ...,
+/// exact case) or a number up to `i32::MAX`, then an optional unsigned group number. Both
+/// numbers are read like C integers (`0x10`, `+3`), and a backslash makes the next character
+/// literal, as in systemd 252.
+pub fn parse_netlink(s: &str) -> Result<Listen, ValueError> {
+    let (word, rest) = extract_first_word(s, WHITESPACE, ExtractFlags::NONE)?
+        .ok_or_else(|| ValueError::new("expected a netlink family"))?;
+    let family = match NETLINK_FAMILIES.iter().find(|(name, _)| *name == word) {
+        Some((_, n)) => *n,
+        None => value::parse_unsigned(&word)
+            .ok()
+            .filter(|n| i32::try_from(*n).is_ok())
+            .ok_or_else(|| {
+                let names: Vec<&str> = NETLINK_FAMILIES.iter().map(|(n, _)| *n).collect();
+                ValueError::new(format!(
+                    "unknown netlink family '{word}', expected a number or one of: {}",
+                    names.join(", ")
+                ))
+            })?,
+    };
+    let group = match rest {
+        "" => 0,
+        g => value::parse_unsigned(g)
+            .map_err(|_| ValueError::new(format!("invalid netlink group '{g}'")))?,
+    };
+    Ok(Listen::Netlink { family, group })
+}
+
 /// One `Listen*=` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Listen {
@@ -78,8 +130,11 @@ pub enum Listen {
     SequentialPacket(SocketAddress),
     Fifo(String),
     Special(String),
-    /// `ListenNetlink=FAMILY [GROUP]`.
-    Netlink(String),
+    /// `ListenNetlink=FAMILY [GROUP]`: the netlink protocol number and multicast group.
+    Netlink {
+        family: u32,
+        group: u32,
+    },
     MessageQueue(String),
     UsbFunction(String),
 }
@@ -148,7 +203,7 @@ impl Socket {
             }),
             "ListenFIFO" => cx.push_expanded(l, a, |s| absolute_path(s).map(Listen::Fifo)),
             "ListenSpecial" => cx.push_expanded(l, a, |s| absolute_path(s).map(Listen::Special)),
-            "ListenNetlink" => cx.push_expanded(l, a, |s| Ok(Listen::Netlink(s.to_string()))),
+            "ListenNetlink" => cx.push_expanded(l, a, parse_netlink),
             "ListenMessageQueue" => {
                 cx.push_expanded(l, a, |s| Ok(Listen::MessageQueue(s.to_string())))
             }
@@ -582,6 +637,55 @@ mod tests {
         }
         for bad in ["0", "127.0.0.1", "foo", "70000", "run/x", "vsock:x:1"] {
             assert!(parse_socket_address(bad).is_err(), "{bad} must be refused");
+        }
+    }
+
+    #[test]
+    fn netlink() {
+        // Accepted silently by `systemd-analyze verify` (in a socket with ListenStream=).
+        for (input, family, group) in [
+            ("route", 0, 0),
+            ("route 1", 0, 1),
+            ("kobject-uevent 1", 15, 1),
+            ("audit  5", 9, 5),
+            ("rdma 0x10", 20, 16),
+            ("route +1", 0, 1),
+            ("route -0", 0, 0),
+            ("route 0b11", 0, 3),
+            ("route 4294967295", 0, u32::MAX),
+            ("0", 0, 0),
+            ("16 3", 16, 3),
+            ("010 1", 8, 1),
+            ("-0 1", 0, 1),
+            ("2147483647", i32::MAX as u32, 0),
+            ("rou\\te 5", 0, 5),
+        ] {
+            assert_eq!(
+                parse_netlink(input),
+                Ok(Listen::Netlink { family, group }),
+                "{input}"
+            );
+        }
+        // "Failed to parse address value in 'bogus 1', ignoring".
+        for bad in [
+            "bogus 1",
+            "ROUTE",
+            "crypto 1",
+            "usersock",
+            "sock_diag 1",
+            "\"route\" 1",
+            "2147483648 1",
+            "-1 1",
+            "route -1",
+            "route x",
+            "route 1 2",
+            "route 08",
+            "route 4294967296",
+            "route\\t5",
+            "route 5\\x",
+            "",
+        ] {
+            assert!(parse_netlink(bad).is_err(), "{bad} must be refused");
         }
     }
 }
