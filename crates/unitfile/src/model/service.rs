@@ -68,6 +68,12 @@ const SERVICE_TYPES: &[(&str, ServiceType)] = &[
     ("idle", ServiceType::Idle),
 ];
 
+pub(crate) const OOM_POLICIES: &[(&str, OomPolicy)] = &[
+    ("continue", OomPolicy::Continue),
+    ("stop", OomPolicy::Stop),
+    ("kill", OomPolicy::Kill),
+];
+
 const TIMEOUT_MODES: &[(&str, TimeoutMode)] = &[
     ("terminate", TimeoutMode::Terminate),
     ("abort", TimeoutMode::Abort),
@@ -219,15 +225,7 @@ impl Service {
                 a,
                 super::unit::parse_u32,
             ),
-            "OOMPolicy" => cx.choice(
-                &mut self.oom_policy,
-                a,
-                &[
-                    ("continue", OomPolicy::Continue),
-                    ("stop", OomPolicy::Stop),
-                    ("kill", OomPolicy::Kill),
-                ],
-            ),
+            "OOMPolicy" => cx.choice(&mut self.oom_policy, a, OOM_POLICIES),
             // Old homes of [Unit] settings, still accepted by systemd in [Service].
             "StartLimitInterval" => cx.secs(&mut unit.start_limit_interval_sec, a),
             "StartLimitBurst" => cx.scalar(&mut unit.start_limit_burst, a, super::unit::parse_u32),

@@ -3,7 +3,7 @@
 
 use super::cx::{absolute_path, Cx};
 use super::exec::{apply_contexts, secs, CgroupContext, ExecContext, KillContext};
-use super::service::OomPolicy;
+use super::service::{OomPolicy, OOM_POLICIES};
 use super::unit::parse_u32;
 use crate::calendar::{self, CalendarSpec};
 use crate::diag::ValueError;
@@ -586,15 +586,7 @@ impl Scope {
         match a.key.as_str() {
             "RuntimeMaxSec" => cx.secs(&mut self.runtime_max_sec, a),
             "TimeoutStopSec" => cx.secs(&mut self.timeout_stop_sec, a),
-            "OOMPolicy" => cx.choice(
-                &mut self.oom_policy,
-                a,
-                &[
-                    ("continue", OomPolicy::Continue),
-                    ("stop", OomPolicy::Stop),
-                    ("kill", OomPolicy::Kill),
-                ],
-            ),
+            "OOMPolicy" => cx.choice(&mut self.oom_policy, a, OOM_POLICIES),
             _ => return apply_contexts(a, cx, None, Some(&mut self.kill), Some(&mut self.cgroup)),
         }
         true
