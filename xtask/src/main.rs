@@ -159,6 +159,11 @@ fn test() -> Result<()> {
     )?;
     step("cargo test");
     run("cargo", &["test", "--workspace", "--no-fail-fast"])?;
+    // The corpus test's listing of warnings, which cargo test does not show when it passes.
+    if let Ok(report) = std::fs::read_to_string(root().join("target/corpus-warnings.txt")) {
+        step("Debian unit-file corpus");
+        eprint!("{report}");
+    }
     step("all tests passed");
     Ok(())
 }

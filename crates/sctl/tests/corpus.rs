@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 use unitfile::load::{self, LoadState};
 use unitfile::lookup::Lookup;
 use unitfile::name::UnitName;
@@ -63,44 +64,68 @@ fn cache_dir() -> PathBuf {
     PathBuf::from(home).join(".cache/sysmaster/corpus")
 }
 
-/// Downloads and unpacks a package once; returns its root directory.
+/// The root directory of an unpacked package of the corpus.
 fn fetch(package: &str) -> PathBuf {
-    let root = cache_dir().join(package);
-    let done = root.join(".unpacked");
-    if done.exists() {
-        return root;
-    }
-    let download = cache_dir().join(format!(".download-{package}"));
-    let _ = fs::remove_dir_all(&download);
-    fs::create_dir_all(&download).unwrap();
-    let out = Command::new("apt-get")
-        .args(["download", "-q", package])
-        .current_dir(&download)
-        .output()
-        .expect("apt-get must be installed (Debian)");
-    assert!(
-        out.status.success(),
-        "apt-get download {package} failed: {}\nRun `apt-get update` first (`cargo xtask test` does).",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let deb = fs::read_dir(&download)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "deb"))
-        .unwrap_or_else(|| panic!("apt-get download {package} produced no .deb"));
-    let _ = fs::remove_dir_all(&root);
-    fs::create_dir_all(&root).unwrap();
-    let status = Command::new("dpkg-deb")
-        .arg("-x")
-        .arg(&deb)
-        .arg(&root)
-        .status()
-        .expect("dpkg-deb must be installed (Debian)");
-    assert!(status.success(), "dpkg-deb -x {} failed", deb.display());
-    fs::write(&done, "").unwrap();
-    let _ = fs::remove_dir_all(&download);
-    root
+    fetch_all();
+    cache_dir().join(package)
+}
+
+/// Downloads (in one `apt-get download`) and unpacks every package not cached yet. The
+/// tests of this file run in parallel threads; the `OnceLock` makes the first one do the
+/// work while the others wait, so no two threads unpack into the same directory.
+fn fetch_all() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let missing: Vec<&str> = PACKAGES
+            .iter()
+            .copied()
+            .filter(|p| !cache_dir().join(p).join(".unpacked").exists())
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let download = cache_dir().join(".download");
+        let _ = fs::remove_dir_all(&download);
+        fs::create_dir_all(&download).unwrap();
+        let out = Command::new("apt-get")
+            .args(["download", "-q"])
+            .args(&missing)
+            .current_dir(&download)
+            .output()
+            .expect("apt-get must be installed (Debian)");
+        assert!(
+            out.status.success(),
+            "apt-get download {} failed: {}\nRun `apt-get update` first (`cargo xtask test` does).",
+            missing.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for package in missing {
+            // Debian names the file PACKAGE_VERSION_ARCH.deb.
+            let prefix = format!("{package}_");
+            let deb = fs::read_dir(&download)
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .find(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".deb"))
+                })
+                .unwrap_or_else(|| panic!("apt-get download {package} produced no .deb"));
+            let root = cache_dir().join(package);
+            let _ = fs::remove_dir_all(&root);
+            fs::create_dir_all(&root).unwrap();
+            let status = Command::new("dpkg-deb")
+                .arg("-x")
+                .arg(&deb)
+                .arg(&root)
+                .status()
+                .expect("dpkg-deb must be installed (Debian)");
+            assert!(status.success(), "dpkg-deb -x {} failed", deb.display());
+            fs::write(root.join(".unpacked"), "").unwrap();
+        }
+        let _ = fs::remove_dir_all(&download);
+    });
 }
 
 /// The system unit directories inside an unpacked package.
@@ -126,6 +151,14 @@ fn unit_names(dirs: &[PathBuf]) -> Vec<String> {
     names.sort();
     names.dedup();
     names
+}
+
+/// Where the warning listing is written: `target/corpus-warnings.txt`.
+fn report_path() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .map(|t| t.join("corpus-warnings.txt"))
+        .unwrap()
 }
 
 #[test]
@@ -159,11 +192,15 @@ fn debian_unit_files_load_without_errors() {
             }
         }
     }
-    println!("corpus: {units} units from {packages_with_units} packages");
-    println!("warnings (count × message):");
+    // The listing goes to a file too, since cargo test hides the output of passing tests;
+    // `cargo xtask test` prints it.
+    let mut report = format!("corpus: {units} units from {packages_with_units} packages\n");
+    report.push_str("warnings (count × message):\n");
     for (message, count) in &warnings {
-        println!("  {count:4} × {message}");
+        report.push_str(&format!("  {count:4} × {message}\n"));
     }
+    print!("{report}");
+    fs::write(report_path(), &report).unwrap();
     assert!(
         packages_with_units >= 20,
         "only {packages_with_units} packages had unit files"
