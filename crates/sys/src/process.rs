@@ -1,0 +1,137 @@
+//! Processes: reaping children without blocking, pidfds, signals, and the start time that
+//! tells a pid from a recycled one.
+
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd};
+
+/// How a child ended, as `waitid(2)` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Exited(i32),
+    Killed { signal: i32, core_dumped: bool },
+}
+
+/// Reaps one exited child without blocking; `Ok(None)` when none has exited.
+pub fn reap_any() -> io::Result<Option<(u32, Exit)>> {
+    waitid(libc::P_ALL, 0, libc::WNOHANG)
+}
+
+/// Waits for one particular child to exit and reaps it.
+pub fn wait_for(pid: u32) -> io::Result<Exit> {
+    let id = libc::id_t::from(pid);
+    loop {
+        match waitid(libc::P_PID, id, 0) {
+            Ok(Some((_, exit))) => return Ok(exit),
+            Ok(None) => continue,
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn waitid(
+    idtype: libc::idtype_t,
+    id: libc::id_t,
+    flags: libc::c_int,
+) -> io::Result<Option<(u32, Exit)>> {
+    // SAFETY: siginfo_t is plain old data; zeroed is a valid value and waitid fills it.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: waitid with a valid pointer to a siginfo_t.
+    let r = unsafe { libc::waitid(idtype, id, &mut info, libc::WEXITED | flags) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        return if e.raw_os_error() == Some(libc::ECHILD) {
+            Ok(None)
+        } else {
+            Err(e)
+        };
+    }
+    // SAFETY: after a successful waitid the pid and status fields are initialised; a zero
+    // pid means no child was waitable (WNOHANG).
+    let (pid, status, code) = unsafe { (info.si_pid(), info.si_status(), info.si_code) };
+    if pid <= 0 {
+        return Ok(None);
+    }
+    let exit = match code {
+        libc::CLD_EXITED => Exit::Exited(status),
+        libc::CLD_DUMPED => Exit::Killed {
+            signal: status,
+            core_dumped: true,
+        },
+        _ => Exit::Killed {
+            signal: status,
+            core_dumped: false,
+        },
+    };
+    Ok(Some((pid.unsigned_abs(), exit)))
+}
+
+/// Opens a pidfd for `pid` (Linux 5.3+): a handle that cannot be confused with a later
+/// process that reuses the number.
+pub fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
+    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
+    // SAFETY: the raw pidfd_open syscall takes a pid and flags and returns a new fd.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let fd = i32::try_from(fd).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+    // SAFETY: the kernel just returned this fd to us; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Sends a signal to a process.
+pub fn kill(pid: u32, signal: i32) -> io::Result<()> {
+    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
+    if pid <= 0 {
+        // kill(0 or negative) would signal process groups, never what a caller means here.
+        return Err(io::Error::from_raw_os_error(libc::ESRCH));
+    }
+    // SAFETY: kill has no memory-safety preconditions.
+    if unsafe { libc::kill(pid, signal) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The start time of a process in clock ticks since boot (field 22 of `/proc/PID/stat`).
+/// With the pid, it identifies a process across pid reuse.
+pub fn start_time(pid: u32) -> io::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    parse_start_time(&stat).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad stat"))
+}
+
+/// The command name may contain spaces and parentheses, so fields are counted after the
+/// last `)`; the start time is the 20th field after it.
+fn parse_start_time(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_ascii_whitespace().nth(19)?.parse().ok()
+}
+
+/// Makes this process the reaper of its orphaned descendants (what the manager is when it
+/// runs without our PID 1).
+pub fn set_child_subreaper() -> io::Result<()> {
+    // SAFETY: prctl(PR_SET_CHILD_SUBREAPER, 1) has no memory-safety preconditions.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_time_field_after_the_command_name() {
+        let stat = "42 (a) b (c)) S 1 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 123456 1 1";
+        assert_eq!(parse_start_time(stat), Some(123456));
+        assert_eq!(parse_start_time("garbage"), None);
+        assert!(start_time(std::process::id()).unwrap() > 0);
+    }
+
+    #[test]
+    fn kill_refuses_process_groups() {
+        assert!(kill(0, 0).is_err());
+    }
+}
