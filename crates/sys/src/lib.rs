@@ -6,5 +6,6 @@
 //! Every `unsafe` block carries a `SAFETY:` comment saying why it is sound.
 #![allow(unsafe_code)]
 
+pub mod cgroup;
 pub mod process;
 pub mod spawn;
