@@ -7,5 +7,6 @@
 #![allow(unsafe_code)]
 
 pub mod cgroup;
+pub mod notify;
 pub mod process;
 pub mod spawn;
