@@ -1,4 +1,6 @@
 //! `manager` is the sysmaster daemon: the event loop, the unit registry, the control server
 //! and crash recovery. It runs the effects that unit types and the job engine return through
-//! `sys`, and is the only crate that ties the others together. (Skeleton: filled in by the
-//! manager issue.)
+//! `sys`, and is the only crate that ties the others together.
+
+pub mod exec;
+pub mod users;

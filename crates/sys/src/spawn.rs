@@ -447,6 +447,9 @@ unsafe fn child(plan: &Plan, p: &Prepared, mut report: RawFd) -> ! {
             if !(*missing_ok && (errno == libc::ENOENT || errno == libc::ENOTDIR)) {
                 fail(report, Step::Chdir);
             }
+            // A missing optional directory leaves the process at the root, where systemd's
+            // services start, not in whatever directory the manager happens to be.
+            libc::chdir(c"/".as_ptr());
         }
     }
     if plan.no_new_privileges && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 {
