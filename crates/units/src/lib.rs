@@ -4,7 +4,10 @@
 //! [`ActiveState`] of each unit. It never performs a syscall itself, and one unit type
 //! never imports another.
 
+pub mod deps;
+pub mod exit;
 pub mod graph;
+pub mod service;
 
 pub use graph::{Dependency, Graph, UnitId};
 
