@@ -2,5 +2,6 @@
 //! and crash recovery. It runs the effects that unit types and the job engine return through
 //! `sys`, and is the only crate that ties the others together.
 
+pub mod conditions;
 pub mod exec;
 pub mod users;
