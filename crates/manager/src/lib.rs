@@ -1,7 +1,17 @@
 //! `manager` is the sysmaster daemon: the event loop, the unit registry, the control server
 //! and crash recovery. It runs the effects that unit types and the job engine return through
 //! `sys`, and is the only crate that ties the others together.
+//!
+//! Modules: [`daemon`] (the poll loop, effects, jobs, signals), `control` (the control
+//! socket's clients and calls), [`registry`] (units, names, loading, the graph),
+//! [`timers`], [`logbuf`] (captured output), [`conditions`], [`exec`] (exec context → spawn plan) and
+//! [`users`].
 
 pub mod conditions;
+mod control;
+pub mod daemon;
 pub mod exec;
+pub mod logbuf;
+pub mod registry;
+pub mod timers;
 pub mod users;

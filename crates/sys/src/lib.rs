@@ -7,6 +7,7 @@
 #![allow(unsafe_code)]
 
 pub mod cgroup;
+pub mod event;
 pub mod notify;
 pub mod process;
 pub mod spawn;

@@ -1,0 +1,1363 @@
+//! The daemon: one thread, one `poll(2)` loop. Each turn it fires due timers, expires job
+//! deadlines, begins every runnable job, answers clients waiting for jobs, then sleeps until
+//! a descriptor is ready or the next deadline:
+//!
+//! - the signalfd: SIGCHLD reaps every exited child (`waitid` until none is left) and
+//!   routes each exit to the unit owning the pid (a process nobody owns is just reaped);
+//!   SIGTERM/SIGINT stop every unit, then the loop ends;
+//! - the sd_notify socket: a message goes to the unit that owns the sender (by pid, by
+//!   cgroup, or by its nearest known ancestor);
+//! - the control socket and its clients (see `control`);
+//! - each unit's output pipe, read into its [`crate::logbuf::LogBuffer`];
+//! - the report pipe of each freshly spawned process, which says when `execve` happened
+//!   (`Type=exec`) or which set-up step failed.
+//!
+//! Unit state machines and the job engine are pure: the daemon feeds them events with the
+//! current `CLOCK_MONOTONIC` time and carries out the effects they return, through `sys`.
+//! Events are queued and drained in order, so that an effect that answers at once (a PID
+//! file read, a spawn) never re-enters a state machine while it is handling another event.
+
+use crate::control::Client;
+use crate::exec;
+use crate::registry::{Registry, Runtime};
+use crate::timers::Timers;
+use jobs::{Action, Begin, Engine, Finished, JobId, JobMode, JobResult, JobType};
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use sys::event::{PollFd, SignalFd, READABLE, WRITABLE};
+use sys::notify::NotifySocket;
+use unitfile::name::UnitType;
+use units::exit::ExitStatus;
+use units::service::{Effect, Event, KillTarget, Role, ServiceResult, ServiceState};
+use units::{ActiveState, Dependency, UnitId};
+
+const SIGCHLD: i32 = 17;
+const SIGTERM: i32 = 15;
+const SIGINT: i32 = 2;
+const SIGKILL: i32 = 9;
+const SIGCONT: i32 = 18;
+
+/// How many finished jobs' results are remembered for `WaitJobs` calls that arrive late.
+const JOB_HISTORY: usize = 4096;
+/// How often a PID file being waited for is looked at again.
+const PID_FILE_POLL_USEC: u64 = 200_000;
+/// After a stop request, the manager exits at the latest after this long even if some
+/// unit does not stop (each unit's own stop timeouts normally end it much earlier).
+const SHUTDOWN_LIMIT_USEC: u64 = 300_000_000;
+
+/// The command line of the daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub unit_dirs: Vec<PathBuf>,
+    pub runtime_dir: PathBuf,
+    pub start: Vec<String>,
+}
+
+/// A spawned process whose `execve` has not been confirmed yet.
+#[derive(Debug)]
+struct PendingExec {
+    unit: UnitId,
+    role: Role,
+    child: sys::spawn::Child,
+}
+
+/// What a ready descriptor belongs to.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Signal,
+    Notify,
+    Listener,
+    Client(usize),
+    LogPipe(UnitId),
+    Exec(usize),
+}
+
+pub struct Daemon {
+    pub(crate) reg: Registry,
+    pub(crate) engine: Engine,
+    timers: Timers,
+    /// Live processes the manager spawned, by pid.
+    pids: HashMap<u32, UnitId>,
+    execs: Vec<PendingExec>,
+    events: VecDeque<(UnitId, Event)>,
+    /// Results of finished jobs, newest last.
+    pub(crate) history: VecDeque<(JobId, String, JobType, JobResult)>,
+    pub(crate) clients: Vec<Client>,
+    listener: UnixListener,
+    notify: NotifySocket,
+    signals: SignalFd,
+    /// Where units' cgroups are created (`<this group>/system.slice/a.service`).
+    cgroup_base: Option<PathBuf>,
+    cgroup_mount: Option<PathBuf>,
+    pub(crate) runtime_dir: PathBuf,
+    notify_path: PathBuf,
+    manager_env: Vec<(String, String)>,
+    paths: exec::Paths,
+    pub(crate) shutting_down: Option<u64>,
+    /// Facts `Condition*=` checks compare against, read once at start.
+    host: crate::conditions::Host,
+}
+
+/// `CLOCK_REALTIME` in µs, for the timestamps `sctl status` shows.
+fn realtime_usec() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+/// A fresh `$INVOCATION_ID`: 128 random bits in hex, as systemd's `sd_id128_randomize`.
+fn invocation_id() -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if read.is_err() {
+        // No randomness: still unique enough per manager run.
+        let t = realtime_usec().to_le_bytes();
+        for (b, s) in bytes.iter_mut().zip(t.iter().chain(t.iter())) {
+            *b = *s;
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn exit_status(e: sys::process::Exit) -> ExitStatus {
+    match e {
+        sys::process::Exit::Exited(c) => ExitStatus::Exited(c),
+        sys::process::Exit::Killed {
+            signal,
+            core_dumped,
+        } => ExitStatus::Killed {
+            signal,
+            core_dumped,
+        },
+    }
+}
+
+/// The cgroup path of a unit below the manager's group: slices nest by their dashes
+/// (`a-b.slice` lives in `a.slice`), `-.slice` is the group itself.
+fn cgroup_relative(slice: Option<&str>, unit: &str) -> String {
+    let mut path = String::new();
+    if let Some(slice) = slice.filter(|s| *s != "-.slice") {
+        let prefix = slice.strip_suffix(".slice").unwrap_or(slice);
+        let mut acc = String::new();
+        for part in prefix.split('-') {
+            if !acc.is_empty() {
+                acc.push('-');
+            }
+            acc.push_str(part);
+            path.push_str(&acc);
+            path.push_str(".slice/");
+        }
+    }
+    path.push_str(unit);
+    path
+}
+
+/// The cgroup of this process (`0::/path` of `/proc/self/cgroup`).
+fn own_cgroup() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .map(str::to_string)
+}
+
+fn cgroup_of_pid(pid: u32) -> Option<String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .map(str::to_string)
+}
+
+fn parent_pid(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_ascii_whitespace().nth(1)?.parse().ok()
+}
+
+fn read_pid_file(path: &str) -> Option<u32> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.trim().parse::<u32>().ok().filter(|&p| p > 0)
+}
+
+/// Picks the group for this manager's units, and checks that it is writable: the
+/// manager's own cgroup when it is the root (a real system manager with the default
+/// runtime directory), otherwise a group of its own below it named after the runtime
+/// directory, so that several managers (tests) never share groups.
+fn setup_cgroups(runtime_dir: &Path) -> (Option<PathBuf>, Option<PathBuf>) {
+    let Some(mount) = sys::cgroup::find_cgroup2() else {
+        eprintln!("sysmaster: no cgroup2 hierarchy found; tracking processes by pid");
+        return (None, None);
+    };
+    let own = own_cgroup().unwrap_or_else(|| "/".into());
+    let own_path = mount.join(own.trim_start_matches('/'));
+    let default_dir = runtime_dir == Path::new("/run/sysmaster");
+    let base = if own == "/" && default_dir {
+        own_path
+    } else {
+        let tag: String = runtime_dir
+            .display()
+            .to_string()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        own_path.join(format!("sysmaster{tag}"))
+    };
+    match sys::cgroup::Cgroup::create(&base, "system.slice") {
+        Ok(_) => (Some(base), Some(mount)),
+        Err(e) => {
+            eprintln!(
+                "sysmaster: cgroup2 at {} is not writable ({e}); tracking processes by pid",
+                base.display()
+            );
+            (None, None)
+        }
+    }
+}
+
+impl Daemon {
+    /// Sets up the sockets, signals and cgroups; nothing is started yet.
+    pub fn new(options: &Options) -> Result<Daemon, String> {
+        let dir = &options.runtime_dir;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let signals = SignalFd::new(&[SIGCHLD, SIGTERM, SIGINT])
+            .map_err(|e| format!("cannot set up signalfd: {e}"))?;
+        if let Err(e) = sys::process::set_child_subreaper() {
+            eprintln!("sysmaster: cannot become child subreaper: {e}");
+        }
+        let control = dir.join("control");
+        let _ = std::fs::remove_file(&control);
+        let listener = UnixListener::bind(&control)
+            .map_err(|e| format!("cannot bind {}: {e}", control.display()))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| format!("cannot make the control socket non-blocking: {e}"))?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Anyone may connect and read; changes are checked per call (SO_PEERCRED).
+            std::fs::set_permissions(&control, std::fs::Permissions::from_mode(0o666))
+                .map_err(|e| format!("cannot chmod {}: {e}", control.display()))?;
+        }
+        let notify_path = dir.join("notify");
+        let notify = NotifySocket::bind(&notify_path)
+            .map_err(|e| format!("cannot bind {}: {e}", notify_path.display()))?;
+        let (cgroup_base, cgroup_mount) = setup_cgroups(dir);
+        let dirs = if options.unit_dirs.is_empty() {
+            unitfile::lookup::SYSTEM_UNIT_PATH
+                .iter()
+                .map(PathBuf::from)
+                .collect()
+        } else {
+            options.unit_dirs.clone()
+        };
+        Ok(Daemon {
+            reg: Registry::new(dirs),
+            engine: Engine::new(),
+            timers: Timers::new(),
+            pids: HashMap::new(),
+            execs: Vec::new(),
+            events: VecDeque::new(),
+            history: VecDeque::new(),
+            clients: Vec::new(),
+            listener,
+            notify,
+            signals,
+            cgroup_base,
+            cgroup_mount,
+            runtime_dir: dir.clone(),
+            notify_path,
+            manager_env: std::env::vars().collect(),
+            paths: exec::Paths::default(),
+            shutting_down: None,
+            host: crate::conditions::Host::detect(),
+        })
+    }
+
+    pub(crate) fn now() -> u64 {
+        sys::event::monotonic_usec()
+    }
+
+    pub(crate) fn listener_ref(&self) -> &UnixListener {
+        &self.listener
+    }
+
+    pub(crate) fn unit_dirs(&self) -> &[PathBuf] {
+        self.reg.dirs()
+    }
+
+    /// Feeds one event to a unit and carries out what follows.
+    pub(crate) fn push_event(&mut self, u: UnitId, event: Event) {
+        self.events.push_back((u, event));
+        self.drain_events();
+    }
+
+    pub(crate) fn log_unit(&mut self, u: UnitId, message: &str) {
+        let name = self.reg.name_of(u);
+        eprintln!("sysmaster: {name}: {message}");
+        if let Some(unit) = self.reg.unit_mut(u) {
+            unit.log.push_line(&format!("sysmaster: {message}"));
+        }
+    }
+
+    /// Runs until a stop request has been carried out. Returns the exit status.
+    pub fn run(&mut self, start: &[String]) -> i32 {
+        for name in start {
+            match self.enqueue(name, JobType::Start, JobMode::Replace, true) {
+                Ok(_) => {}
+                Err((_, message)) => eprintln!("sysmaster: cannot start {name}: {message}"),
+            }
+        }
+        loop {
+            let now = Daemon::now();
+            self.fire_timers(now);
+            self.expire_jobs(now);
+            self.poll_pid_files();
+            self.check_empty();
+            self.dispatch_jobs();
+            self.answer_waiters();
+            self.flush_clients();
+            if let Some(since) = self.shutting_down {
+                if self.all_stopped() {
+                    eprintln!("sysmaster: all units stopped, exiting");
+                    break;
+                }
+                if now.saturating_sub(since) > SHUTDOWN_LIMIT_USEC {
+                    eprintln!("sysmaster: units did not stop in time, exiting anyway");
+                    break;
+                }
+            }
+            let timeout = self.poll_timeout(Daemon::now());
+            self.wait(timeout);
+        }
+        self.cleanup();
+        0
+    }
+
+    fn all_stopped(&self) -> bool {
+        self.engine.is_empty()
+            && self.reg.units().all(|u| {
+                // The perpetual slices stay up until the manager is gone.
+                (u.active_state().is_inactive_or_failed()
+                    || !jobs::Units::can_stop(&self.reg, u.id))
+                    && !u.populated
+            })
+    }
+
+    fn poll_timeout(&mut self, now: u64) -> Option<u32> {
+        let mut next = self.timers.next_deadline();
+        if let Some(d) = self.engine.next_deadline() {
+            next = Some(next.map_or(d, |n| n.min(d)));
+        }
+        if self.reg.units().any(|u| u.watch_pid_file.is_some()) {
+            let d = now.saturating_add(PID_FILE_POLL_USEC);
+            next = Some(next.map_or(d, |n| n.min(d)));
+        }
+        if let Some(since) = self.shutting_down {
+            let d = since.saturating_add(SHUTDOWN_LIMIT_USEC);
+            next = Some(next.map_or(d, |n| n.min(d)));
+        }
+        next.map(|at| {
+            let usec = at.saturating_sub(now);
+            // Round up so that the timer has elapsed when poll returns.
+            u32::try_from(usec.div_ceil(1000)).unwrap_or(u32::MAX)
+        })
+    }
+
+    /// One `poll(2)` and the handling of every ready descriptor.
+    fn wait(&mut self, timeout: Option<u32>) {
+        let mut fds = vec![
+            PollFd::new(self.signals.as_raw_fd(), READABLE),
+            PollFd::new(self.notify.as_raw_fd(), READABLE),
+            PollFd::new(self.listener.as_raw_fd(), READABLE),
+        ];
+        let mut sources = vec![Source::Signal, Source::Notify, Source::Listener];
+        for (i, c) in self.clients.iter().enumerate() {
+            let mut events = 0;
+            if c.wants_read() {
+                events |= READABLE;
+            }
+            if c.wants_write() {
+                events |= WRITABLE;
+            }
+            if events != 0 {
+                fds.push(PollFd::new(c.raw_fd(), events));
+                sources.push(Source::Client(i));
+            }
+        }
+        for unit in self.reg.units() {
+            if let Some((r, _)) = &unit.log_pipe {
+                fds.push(PollFd::new(r.as_raw_fd(), READABLE));
+                sources.push(Source::LogPipe(unit.id));
+            }
+        }
+        for (i, e) in self.execs.iter().enumerate() {
+            fds.push(PollFd::new(e.child.report_fd().as_raw_fd(), READABLE));
+            sources.push(Source::Exec(i));
+        }
+        if let Err(e) = sys::event::poll(&mut fds, timeout) {
+            eprintln!("sysmaster: poll failed: {e}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            return;
+        }
+        let mut signal = false;
+        let mut notify = false;
+        let mut accept = false;
+        let mut clients = Vec::new();
+        let mut pipes = Vec::new();
+        let mut execs = Vec::new();
+        for (p, s) in fds.iter().zip(sources) {
+            if !(p.readable() || p.writable()) {
+                continue;
+            }
+            match s {
+                Source::Signal => signal = true,
+                Source::Notify => notify = true,
+                Source::Listener => accept = true,
+                Source::Client(i) => clients.push(i),
+                Source::LogPipe(u) => pipes.push(u),
+                Source::Exec(i) => execs.push(i),
+            }
+        }
+        // Output first, so that a process's last lines are stored before its exit is seen.
+        for u in pipes {
+            self.read_log_pipe(u);
+        }
+        // Exec reports before exits: a set-up failure is logged before the exit code.
+        self.exec_reports(execs);
+        if signal {
+            self.handle_signals();
+        }
+        if notify {
+            self.read_notifications();
+        }
+        if accept {
+            self.accept_clients();
+        }
+        for i in clients.into_iter().rev() {
+            self.service_client(i);
+        }
+        self.clients.retain(|c| !c.is_done());
+    }
+
+    // ---- signals and processes ----
+
+    fn handle_signals(&mut self) {
+        let mut reap = false;
+        loop {
+            match self.signals.read() {
+                Ok(Some(SIGCHLD)) => reap = true,
+                Ok(Some(SIGTERM | SIGINT)) => self.begin_shutdown(),
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) => {
+                    eprintln!("sysmaster: reading signals failed: {e}");
+                    break;
+                }
+            }
+        }
+        if reap {
+            self.reap();
+        }
+    }
+
+    fn reap(&mut self) {
+        loop {
+            match sys::process::reap_any() {
+                Ok(Some((pid, exit))) => {
+                    if let Some(u) = self.pids.remove(&pid) {
+                        self.events.push_back((
+                            u,
+                            Event::Exited {
+                                pid,
+                                status: exit_status(exit),
+                            },
+                        ));
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    eprintln!("sysmaster: waitid failed: {e}");
+                    break;
+                }
+            }
+        }
+        // Pending output of the exited processes goes in before their exits are judged.
+        let ids: Vec<UnitId> = self.reg.ids();
+        for u in ids {
+            if self.reg.unit(u).is_some_and(|x| x.log_pipe.is_some()) {
+                self.read_log_pipe(u);
+            }
+        }
+        self.drain_events();
+        self.check_empty();
+    }
+
+    /// Reports `CgroupEmpty` for every unit whose processes are all gone: its cgroup is
+    /// not populated (or, without cgroups, no tracked pid of it is left). Units with a
+    /// process that has not exec'd yet are skipped: it may not have joined its cgroup.
+    fn check_empty(&mut self) {
+        let candidates: Vec<UnitId> = self
+            .reg
+            .units()
+            .filter(|u| u.populated)
+            .map(|u| u.id)
+            .collect();
+        for u in candidates {
+            if self.execs.iter().any(|e| e.unit == u) || self.pids.values().any(|&p| p == u) {
+                continue;
+            }
+            let populated = self
+                .reg
+                .unit(u)
+                .and_then(|x| x.cgroup.as_ref())
+                .is_some_and(|cg| cg.is_populated().unwrap_or(false));
+            if populated {
+                continue;
+            }
+            if let Some(unit) = self.reg.unit_mut(u) {
+                unit.populated = false;
+            }
+            self.events.push_back((u, Event::CgroupEmpty));
+        }
+        self.drain_events();
+    }
+
+    fn exec_reports(&mut self, mut ready: Vec<usize>) {
+        ready.sort_unstable();
+        for i in ready.into_iter().rev() {
+            if i >= self.execs.len() {
+                continue;
+            }
+            let pending = self.execs.remove(i);
+            let (u, role, pid) = (pending.unit, pending.role, pending.child.pid);
+            match pending.child.wait_exec() {
+                Ok(_) => {
+                    if role == Role::Main {
+                        self.events.push_back((u, Event::MainExecuted));
+                    }
+                }
+                Err(failure) => {
+                    // The child exits with the step's code; its reaping reports that.
+                    self.log_unit(u, &format!("Failed to execute process {pid}: {failure}"));
+                }
+            }
+        }
+        self.drain_events();
+    }
+
+    fn read_log_pipe(&mut self, u: UnitId) {
+        let mut buf = [0u8; 16384];
+        for _ in 0..64 {
+            let Some(unit) = self.reg.unit_mut(u) else {
+                return;
+            };
+            let Some((r, _)) = &unit.log_pipe else {
+                return;
+            };
+            match sys::event::read(r.as_fd(), &mut buf) {
+                Ok(0) => return,
+                Ok(n) => unit.log.push_bytes(buf.get(..n).unwrap_or_default()),
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn read_notifications(&mut self) {
+        for _ in 0..256 {
+            match self.notify.recv() {
+                Ok(Some(n)) => {
+                    // File descriptors (FDSTORE=1) are not kept yet: they close here.
+                    match self.unit_of_sender(n.pid) {
+                        Some(u) => self.events.push_back((
+                            u,
+                            Event::Notify {
+                                pid: n.pid,
+                                message: n.text,
+                            },
+                        )),
+                        None => eprintln!(
+                            "sysmaster: notification from PID {} which belongs to no unit, ignoring",
+                            n.pid
+                        ),
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    eprintln!("sysmaster: notify socket: {e}");
+                    break;
+                }
+            }
+        }
+        self.drain_events();
+    }
+
+    /// The unit a notification comes from: the owner of the pid, else the unit whose
+    /// cgroup holds it, else the owner of its nearest known ancestor.
+    fn unit_of_sender(&self, pid: u32) -> Option<UnitId> {
+        if let Some(&u) = self.pids.get(&pid) {
+            return Some(u);
+        }
+        if let (Some(mount), Some(path)) = (&self.cgroup_mount, cgroup_of_pid(pid)) {
+            let full = mount.join(path.trim_start_matches('/'));
+            let found = self
+                .reg
+                .units()
+                .find(|u| u.cgroup.as_ref().is_some_and(|cg| cg.path() == full));
+            if let Some(unit) = found {
+                return Some(unit.id);
+            }
+        }
+        let mut p = pid;
+        for _ in 0..16 {
+            p = parent_pid(p)?;
+            if p <= 1 {
+                return None;
+            }
+            if let Some(&u) = self.pids.get(&p) {
+                return Some(u);
+            }
+        }
+        None
+    }
+
+    fn poll_pid_files(&mut self) {
+        let watching: Vec<(UnitId, String)> = self
+            .reg
+            .units()
+            .filter_map(|u| u.watch_pid_file.clone().map(|p| (u.id, p)))
+            .collect();
+        for (u, path) in watching {
+            if let Some(pid) = read_pid_file(&path) {
+                if let Some(unit) = self.reg.unit_mut(u) {
+                    unit.watch_pid_file = None;
+                }
+                self.events.push_back((u, Event::PidFile(Some(pid))));
+            }
+        }
+        self.drain_events();
+    }
+
+    fn fire_timers(&mut self, now: u64) {
+        for (u, kind) in self.timers.expired(now) {
+            self.events.push_back((u, Event::Timer(kind)));
+        }
+        self.drain_events();
+    }
+
+    // ---- unit events and effects ----
+
+    /// Feeds queued events to their units, carrying out the effects, until none is left.
+    pub(crate) fn drain_events(&mut self) {
+        while let Some((u, event)) = self.events.pop_front() {
+            let now = Daemon::now();
+            let effects = match self.reg.unit_mut(u).and_then(|x| x.service_mut()) {
+                Some(s) => s.handle(now, event),
+                None => continue,
+            };
+            for effect in effects {
+                self.apply(u, effect);
+            }
+            self.track_adopted(u);
+        }
+    }
+
+    /// A main process learned from a PID file, `MAINPID=` or a guess is not a child the
+    /// manager forked; it is tracked from now on so that its exit (reaped by the manager as
+    /// subreaper) reaches the unit.
+    fn track_adopted(&mut self, u: UnitId) {
+        let Some(service) = self.reg.unit(u).and_then(|x| x.service()) else {
+            return;
+        };
+        for pid in [service.main_pid(), service.control_pid()]
+            .into_iter()
+            .flatten()
+        {
+            if let std::collections::hash_map::Entry::Vacant(e) = self.pids.entry(pid) {
+                e.insert(u);
+                if let Some(unit) = self.reg.unit_mut(u) {
+                    unit.populated = true;
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, u: UnitId, effect: Effect) {
+        match effect {
+            Effect::Spawn {
+                role,
+                command,
+                extra_env,
+            } => self.spawn(u, role, &command, extra_env),
+            Effect::Kill { target, signal } => self.kill(u, target, signal),
+            Effect::ArmTimer { kind, at } => self.timers.arm(u, kind, at),
+            Effect::DisarmTimer(kind) => self.timers.disarm(u, kind),
+            Effect::ReadPidFile(path) => {
+                let pid = read_pid_file(&path);
+                self.events.push_back((u, Event::PidFile(pid)));
+            }
+            Effect::WatchPidFile(path) => {
+                if let Some(unit) = self.reg.unit_mut(u) {
+                    unit.watch_pid_file = Some(path);
+                }
+            }
+            Effect::GuessMainPid => {
+                let guess = self.guess_main_pid(u);
+                self.events.push_back((u, Event::MainPidGuess(guess)));
+            }
+            Effect::StateChanged { from, to, result } => {
+                self.service_state_changed(u, from, to, result)
+            }
+            Effect::Log(message) => self.log_unit(u, &message),
+        }
+    }
+
+    fn guess_main_pid(&self, u: UnitId) -> Option<u32> {
+        let unit = self.reg.unit(u)?;
+        let control = unit.service().and_then(|s| s.control_pid());
+        let pids = unit.cgroup.as_ref()?.pids().ok()?;
+        let candidates: Vec<u32> = pids.into_iter().filter(|&p| Some(p) != control).collect();
+        match candidates.as_slice() {
+            [only] => Some(*only),
+            _ => None,
+        }
+    }
+
+    /// Creates the unit's output pipe and cgroup if it has none yet.
+    fn prepare_unit(&mut self, u: UnitId) {
+        let base = self.cgroup_base.clone();
+        let slice = self
+            .reg
+            .graph
+            .get(u, Dependency::InSlice)
+            .next()
+            .map(|s| self.reg.name_of(s));
+        let Some(unit) = self.reg.unit_mut(u) else {
+            return;
+        };
+        if unit.log_pipe.is_none() {
+            match sys::event::pipe_nonblocking_read() {
+                Ok(p) => unit.log_pipe = Some(p),
+                Err(e) => eprintln!("sysmaster: {}: cannot create output pipe: {e}", unit.name),
+            }
+        }
+        if unit.cgroup.is_none() {
+            if let Some(base) = base {
+                let rel = cgroup_relative(slice.as_deref(), &unit.name);
+                match sys::cgroup::Cgroup::create(&base, &rel) {
+                    Ok(cg) => unit.cgroup = Some(cg),
+                    Err(e) => {
+                        eprintln!("sysmaster: {}: cannot create cgroup {rel}: {e}", unit.name)
+                    }
+                }
+            }
+        }
+    }
+
+    fn spawn(
+        &mut self,
+        u: UnitId,
+        role: Role,
+        command: &unitfile::exec::ExecCommand,
+        extra_env: Vec<(String, String)>,
+    ) {
+        self.prepare_unit(u);
+        let Some(unit) = self.reg.unit(u) else {
+            return;
+        };
+        let (Some(service), Some(section)) = (unit.service(), unit.service_section()) else {
+            return;
+        };
+        let mut env = vec![("INVOCATION_ID".to_string(), unit.invocation_id.clone())];
+        if service.needs_notify_socket(role) {
+            env.push((
+                "NOTIFY_SOCKET".to_string(),
+                self.notify_path.display().to_string(),
+            ));
+        }
+        if role == Role::Main {
+            if let Some(usec) = service.watchdog_usec() {
+                env.push(("WATCHDOG_USEC".to_string(), usec.to_string()));
+            }
+        }
+        env.extend(extra_env);
+        let cgroup_procs = unit
+            .cgroup
+            .as_ref()
+            .and_then(|cg| cg.procs_for_writing().ok());
+        let request = exec::Request {
+            command,
+            context: &section.exec,
+            manager_set: &env,
+            manager_env: &self.manager_env,
+            log: unit.log_pipe.as_ref().map(|(_, w)| w.as_fd()),
+            cgroup_procs,
+            fds: Vec::new(),
+        };
+        let planned = exec::plan(request, &self.paths);
+        let plan = match planned {
+            Ok(plan) => plan,
+            Err(e) => {
+                let exit_code = match &e {
+                    exec::PlanError::Step { step, .. } => step.exit_code(),
+                    // No event says "resources" yet; a generic failure code stands in.
+                    exec::PlanError::Resources(_) => 1,
+                };
+                self.log_unit(u, &format!("Failed to set up {}: {e}", command.path));
+                self.events
+                    .push_back((u, Event::SpawnFailed { role, exit_code }));
+                return;
+            }
+        };
+        match sys::spawn::spawn(&plan) {
+            Ok(child) => {
+                let pid = child.pid;
+                self.pids.insert(pid, u);
+                if let Some(unit) = self.reg.unit_mut(u) {
+                    unit.populated = true;
+                }
+                self.execs.push(PendingExec {
+                    unit: u,
+                    role,
+                    child,
+                });
+                self.events.push_back((u, Event::Spawned { role, pid }));
+            }
+            Err(e) => {
+                self.log_unit(u, &format!("Failed to fork {}: {e}", command.path));
+                self.events.push_back((
+                    u,
+                    Event::SpawnFailed {
+                        role,
+                        exit_code: sys::spawn::Step::Exec.exit_code(),
+                    },
+                ));
+            }
+        }
+    }
+
+    /// Sends `signal` to the processes of `target`, then SIGCONT so that stopped
+    /// processes see it.
+    pub(crate) fn kill(&mut self, u: UnitId, target: KillTarget, signal: i32) {
+        let Some(unit) = self.reg.unit(u) else {
+            return;
+        };
+        let main = unit.service().and_then(|s| s.main_pid());
+        let control = unit.service().and_then(|s| s.control_pid());
+        let send = |pid: Option<u32>, signal: i32| {
+            if let Some(pid) = pid {
+                let _ = sys::process::kill(pid, signal);
+                if signal != SIGKILL && signal != SIGCONT {
+                    let _ = sys::process::kill(pid, SIGCONT);
+                }
+            }
+        };
+        match target {
+            KillTarget::Main => send(main, signal),
+            KillTarget::Control => send(control, signal),
+            KillTarget::MainAndControl => {
+                send(main, signal);
+                send(control, signal);
+            }
+            KillTarget::Cgroup => match &unit.cgroup {
+                Some(cg) => {
+                    // The known processes first, by pid, as systemd does: a process that
+                    // was just forked may not have joined the cgroup yet.
+                    send(main, signal);
+                    send(control, signal);
+                    let r = if signal == SIGKILL {
+                        cg.kill_all()
+                    } else {
+                        cg.signal_all(signal).and_then(|()| cg.signal_all(SIGCONT))
+                    };
+                    if let Err(e) = r {
+                        eprintln!("sysmaster: {}: cannot signal cgroup: {e}", unit.name);
+                    }
+                }
+                None => {
+                    // Without a cgroup only the processes the manager knows get the signal.
+                    send(main, signal);
+                    send(control, signal);
+                }
+            },
+        }
+    }
+
+    fn service_state_changed(
+        &mut self,
+        u: UnitId,
+        from: ServiceState,
+        to: ServiceState,
+        result: ServiceResult,
+    ) {
+        let Some(unit) = self.reg.unit(u) else {
+            return;
+        };
+        let Some(service) = unit.service() else {
+            return;
+        };
+        let idle = service.config().service_type == unitfile::model::service::ServiceType::Idle;
+        let current = service.state();
+        let reload_failed = service.reload_result() != ServiceResult::Success;
+        let new_active = to.active_state(idle);
+        let old_active = from.active_state(idle);
+        if to == ServiceState::Failed {
+            self.log_unit(u, &format!("Failed with result '{result}'."));
+        }
+        self.set_active(u, new_active, reload_failed);
+        // systemd 252 goes from a failure straight to auto-restart: only a failure that
+        // stays one triggers OnFailure=, and only an end that stays dead OnSuccess=.
+        if to == ServiceState::Failed && current == ServiceState::Failed {
+            self.trigger(u, Dependency::OnFailure);
+        }
+        if to == ServiceState::Dead
+            && current == ServiceState::Dead
+            && !old_active.is_inactive_or_failed()
+            && result == ServiceResult::Success
+        {
+            self.trigger(u, Dependency::OnSuccess);
+        }
+        if matches!(to, ServiceState::Dead | ServiceState::Failed) && to == current {
+            self.timers.disarm_all(u);
+            self.remove_cgroup_if_empty(u);
+            self.reg.refresh_idle_service(u);
+        }
+    }
+
+    fn remove_cgroup_if_empty(&mut self, u: UnitId) {
+        let Some(unit) = self.reg.unit_mut(u) else {
+            return;
+        };
+        if let Some(cg) = &unit.cgroup {
+            if cg.is_populated().ok() == Some(false) && cg.remove().is_ok() {
+                unit.cgroup = None;
+            }
+        }
+    }
+
+    /// Records a new active state and lets the unit's job react to it.
+    pub(crate) fn set_active(&mut self, u: UnitId, new: ActiveState, reload_failed: bool) {
+        let Some(unit) = self.reg.unit_mut(u) else {
+            return;
+        };
+        if unit.active == new && !reload_failed {
+            return;
+        }
+        if unit.active != new {
+            unit.active = new;
+            unit.state_change_usec = Some(realtime_usec());
+        }
+        let change =
+            self.engine
+                .unit_state_changed(&self.reg.graph, &self.reg, u, new, reload_failed);
+        self.jobs_finished(change.finished);
+    }
+
+    /// Starts the units of `OnFailure=`/`OnSuccess=`.
+    fn trigger(&mut self, u: UnitId, dep: Dependency) {
+        let mode = self.reg.unit(u).and_then(|x| {
+            let unit = &x.loaded.config.unit;
+            match dep {
+                Dependency::OnFailure => unit.on_failure_job_mode,
+                _ => unit.on_success_job_mode,
+            }
+        });
+        let mode = mode.map_or(JobMode::Replace, map_unit_job_mode);
+        let targets: Vec<UnitId> = self.reg.graph.get(u, dep).collect();
+        let what = if dep == Dependency::OnFailure {
+            "OnFailure="
+        } else {
+            "OnSuccess="
+        };
+        for t in targets {
+            let name = self.reg.name_of(t);
+            let now = Daemon::now();
+            match self.engine.enqueue(
+                &self.reg.graph,
+                &self.reg,
+                t,
+                JobType::Start,
+                mode,
+                false,
+                now,
+            ) {
+                Ok(e) => {
+                    self.log_unit(u, &format!("Triggering {what} dependency {name}."));
+                    self.jobs_finished(e.finished);
+                }
+                Err(e) => self.log_unit(u, &format!("Failed to enqueue {what} job, ignoring: {e}")),
+            }
+        }
+    }
+
+    // ---- jobs ----
+
+    /// Queues a job for a unit by name; `Ok` is the anchor job.
+    pub(crate) fn enqueue(
+        &mut self,
+        name: &str,
+        t: JobType,
+        mode: JobMode,
+        manual: bool,
+    ) -> Result<JobId, (proto::ErrorKind, String)> {
+        let u = self
+            .reg
+            .load(name)
+            .map_err(|m| (proto::ErrorKind::NoSuchUnit, m))?;
+        let unit = self.reg.unit(u).ok_or((
+            proto::ErrorKind::NoSuchUnit,
+            format!("Unit {name} not found."),
+        ))?;
+        let starts = matches!(
+            t,
+            JobType::Start | JobType::Restart | JobType::ReloadOrStart | JobType::VerifyActive
+        );
+        if unit.loaded.load_state == unitfile::load::LoadState::NotFound
+            && unit.active_state().is_inactive_or_failed()
+        {
+            return Err((
+                proto::ErrorKind::NoSuchUnit,
+                format!("Unit {name} not found."),
+            ));
+        }
+        if starts && !unit.supported() {
+            return Err((
+                proto::ErrorKind::JobFailed,
+                format!(
+                    "unit type {} is not supported yet",
+                    unit.unit_type().suffix()
+                ),
+            ));
+        }
+        let now = Daemon::now();
+        match self
+            .engine
+            .enqueue(&self.reg.graph, &self.reg, u, t, mode, manual, now)
+        {
+            Ok(e) => {
+                for line in &e.log {
+                    eprintln!("sysmaster: {line}");
+                }
+                self.jobs_finished(e.finished);
+                Ok(e.anchor)
+            }
+            Err(e) => {
+                for line in &e.log {
+                    eprintln!("sysmaster: {line}");
+                }
+                let kind = match e.error {
+                    jobs::TransactionError::NotFound { .. } => proto::ErrorKind::NoSuchUnit,
+                    _ => proto::ErrorKind::JobFailed,
+                };
+                Err((kind, e.to_string()))
+            }
+        }
+    }
+
+    /// Begins every runnable job, until a round changes nothing.
+    fn dispatch_jobs(&mut self) {
+        for _ in 0..1000 {
+            let mut progressed = false;
+            for id in self.engine.runnable(&self.reg.graph) {
+                let Some(job) = self.engine.job(id) else {
+                    continue;
+                };
+                let (u, t) = (job.unit, job.job_type);
+                // A service cannot start while it is still stopping or waiting to restart:
+                // the job waits until the unit's state changes.
+                let busy = self.reg.unit(u).and_then(|x| x.service()).is_some_and(|s| {
+                    s.active_state() == ActiveState::Deactivating
+                        || s.state() == ServiceState::AutoRestart
+                });
+                if t == JobType::Start && busy {
+                    continue;
+                }
+                let now = Daemon::now();
+                match self.engine.begin(&self.reg.graph, &self.reg, id, now) {
+                    Begin::Perform(action) => {
+                        progressed = true;
+                        self.perform(u, id, action);
+                    }
+                    Begin::Wait => {}
+                    Begin::Finished(list) => {
+                        progressed = true;
+                        self.jobs_finished(list);
+                    }
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    /// `Condition*=`/`Assert*=` before a start: a failed condition ends the job `done`
+    /// with the unit left inactive, a failed assert fails it (systemd.unit(5)). Returns
+    /// whether the start may go on.
+    fn start_checks_pass(&mut self, u: UnitId, id: JobId) -> bool {
+        let Some(unit) = self.reg.unit(u) else {
+            return false;
+        };
+        let section = &unit.loaded.config.unit;
+        let verdict = crate::conditions::check(&section.conditions, &section.asserts, &self.host);
+        for check in &verdict.unsupported {
+            self.log_unit(
+                u,
+                &format!("{check} cannot be checked yet, treated as holding."),
+            );
+        }
+        let (result, line) = if let Some(a) = verdict.assert_failed {
+            (JobResult::Failed, format!("Assertion failed: {a}."))
+        } else if let Some(c) = verdict.condition_failed {
+            (
+                JobResult::Done,
+                format!("Condition check resulted in the start being skipped: {c} was not met."),
+            )
+        } else {
+            return true;
+        };
+        self.log_unit(u, &line);
+        let list = self.engine.finish(&self.reg.graph, &self.reg, id, result);
+        self.jobs_finished(list);
+        false
+    }
+
+    /// Asks a unit to carry out a running job.
+    fn perform(&mut self, u: UnitId, id: JobId, action: Action) {
+        let supported = self.reg.unit(u).is_some_and(|x| x.supported());
+        if action == Action::Start && supported && !self.start_checks_pass(u, id) {
+            return;
+        }
+        let Some(unit) = self.reg.unit_mut(u) else {
+            return;
+        };
+        match &mut unit.runtime {
+            Runtime::Service(_) => {
+                let event = match action {
+                    Action::Start => {
+                        unit.invocation_id = invocation_id();
+                        Event::Start
+                    }
+                    Action::Stop => Event::Stop,
+                    Action::Reload => Event::Reload,
+                };
+                self.events.push_back((u, event));
+                self.drain_events();
+            }
+            Runtime::Simple(state) => {
+                let new = match action {
+                    Action::Start | Action::Reload => ActiveState::Active,
+                    Action::Stop => ActiveState::Inactive,
+                };
+                *state = new;
+                let line = match (action, unit.unit_type()) {
+                    (Action::Start, UnitType::Slice) => Some("Created slice"),
+                    (Action::Start, _) => Some("Reached target"),
+                    (Action::Stop, UnitType::Slice) => Some("Removed slice"),
+                    (Action::Stop, _) => Some("Stopped target"),
+                    (Action::Reload, _) => None,
+                };
+                let description = unit.description();
+                if let Some(line) = line {
+                    self.log_unit(u, &format!("{line} {description}."));
+                }
+                self.set_active(u, new, false);
+                if action == Action::Reload {
+                    // Nothing to reload: the job is done at once.
+                    let list = self
+                        .engine
+                        .finish(&self.reg.graph, &self.reg, id, JobResult::Done);
+                    self.jobs_finished(list);
+                }
+            }
+            Runtime::Unsupported => {
+                let t = unit.unit_type().suffix();
+                self.log_unit(u, &format!("unit type {t} is not supported yet"));
+                let result = if action == Action::Stop {
+                    JobResult::Done
+                } else {
+                    JobResult::Failed
+                };
+                let list = self.engine.finish(&self.reg.graph, &self.reg, id, result);
+                self.jobs_finished(list);
+            }
+        }
+    }
+
+    fn expire_jobs(&mut self, now: u64) {
+        if self.engine.expired(now).is_empty() {
+            return;
+        }
+        let list = self.engine.expire(&self.reg.graph, &self.reg, now);
+        self.jobs_finished(list);
+    }
+
+    /// Logs and remembers finished jobs.
+    pub(crate) fn jobs_finished(&mut self, list: Vec<Finished>) {
+        for f in list {
+            let name = self.reg.name_of(f.unit);
+            let description = self
+                .reg
+                .unit(f.unit)
+                .map_or_else(|| name.clone(), |x| x.description());
+            let is_service = self.reg.unit(f.unit).is_some_and(|x| x.service().is_some());
+            let line = match (f.job_type, f.result) {
+                // Targets and slices say so when they change state.
+                (JobType::Start | JobType::Stop, JobResult::Done) if !is_service => None,
+                (JobType::Start, JobResult::Done) => {
+                    let active = self
+                        .reg
+                        .unit(f.unit)
+                        .is_some_and(|x| x.active_state().is_active_or_reloading());
+                    // A oneshot that ran to its end is "finished", as systemd says.
+                    if active {
+                        Some(format!("Started {description}."))
+                    } else {
+                        Some(format!("Finished {description}."))
+                    }
+                }
+                (JobType::Start, JobResult::Failed) => {
+                    Some(format!("Failed to start {description}."))
+                }
+                (JobType::Start, JobResult::Dependency) => {
+                    Some(format!("Dependency failed for {description}."))
+                }
+                (JobType::Stop, JobResult::Done) => Some(format!("Stopped {description}.")),
+                (JobType::Reload, JobResult::Done) => Some(format!("Reloaded {description}.")),
+                (JobType::Reload, JobResult::Failed) => {
+                    Some(format!("Reload failed for {description}."))
+                }
+                (_, JobResult::Timeout) => {
+                    Some(format!("Job {name}/{} timed out.", f.job_type.as_str()))
+                }
+                _ => None,
+            };
+            if let Some(line) = line {
+                self.log_unit(f.unit, &line);
+            }
+            if self.history.len() >= JOB_HISTORY {
+                self.history.pop_front();
+            }
+            self.history.push_back((f.id, name, f.job_type, f.result));
+        }
+    }
+
+    // ---- stopping ----
+
+    /// SIGTERM/SIGINT: stop every unit, then exit. A second request kills what is left.
+    fn begin_shutdown(&mut self) {
+        if self.shutting_down.is_some() {
+            eprintln!("sysmaster: second stop request, killing all units");
+            let ids = self.reg.ids();
+            for u in ids {
+                self.kill(u, KillTarget::Cgroup, SIGKILL);
+            }
+            return;
+        }
+        eprintln!("sysmaster: stopping all units");
+        self.shutting_down = Some(Daemon::now());
+        let active: Vec<UnitId> = self
+            .reg
+            .units()
+            .filter(|u| !u.active_state().is_inactive_or_failed() || u.populated)
+            .filter(|u| jobs::Units::can_stop(&self.reg, u.id))
+            .map(|u| u.id)
+            .collect();
+        for u in active {
+            let now = Daemon::now();
+            match self.engine.enqueue(
+                &self.reg.graph,
+                &self.reg,
+                u,
+                JobType::Stop,
+                JobMode::Replace,
+                false,
+                now,
+            ) {
+                Ok(e) => self.jobs_finished(e.finished),
+                Err(e) => self.log_unit(u, &format!("cannot stop: {e}")),
+            }
+        }
+    }
+
+    fn cleanup(&mut self) {
+        let _ = std::fs::remove_file(self.runtime_dir.join("control"));
+        let _ = std::fs::remove_file(&self.notify_path);
+        let ids = self.reg.ids();
+        for u in ids {
+            self.remove_cgroup_if_empty(u);
+        }
+        if let Some(base) = &self.cgroup_base {
+            let own_root = own_cgroup()
+                .zip(self.cgroup_mount.as_ref())
+                .map(|(own, m)| m.join(own.trim_start_matches('/')));
+            // Only the group made for this instance goes away, never the manager's own.
+            if own_root.as_ref() != Some(base) {
+                let g = sys::cgroup::Cgroup::open(base.clone());
+                if g.is_populated().ok() == Some(false) {
+                    let _ = g.remove();
+                }
+            }
+        }
+    }
+}
+
+fn map_unit_job_mode(m: unitfile::model::unit::JobMode) -> JobMode {
+    use unitfile::model::unit::JobMode as U;
+    match m {
+        U::Fail => JobMode::Fail,
+        U::Replace => JobMode::Replace,
+        U::ReplaceIrreversibly => JobMode::ReplaceIrreversibly,
+        U::Isolate => JobMode::Isolate,
+        U::Flush => JobMode::Flush,
+        U::IgnoreDependencies => JobMode::IgnoreDependencies,
+        U::IgnoreRequirements => JobMode::IgnoreRequirements,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgroup_paths_nest_slices() {
+        let cases = [
+            (Some("system.slice"), "a.service", "system.slice/a.service"),
+            (
+                Some("system-getty.slice"),
+                "getty@tty1.service",
+                "system.slice/system-getty.slice/getty@tty1.service",
+            ),
+            (Some("-.slice"), "x.service", "x.service"),
+            (None, "x.service", "x.service"),
+        ];
+        for (slice, unit, want) in cases {
+            assert_eq!(cgroup_relative(slice, unit), want);
+        }
+    }
+
+    #[test]
+    fn pid_files_hold_a_positive_pid() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("pid");
+        for (text, want) in [
+            ("42\n", Some(42)),
+            ("0", None),
+            ("x", None),
+            (" 7 ", Some(7)),
+        ] {
+            std::fs::write(&p, text).unwrap();
+            assert_eq!(read_pid_file(p.to_str().unwrap()), want, "{text:?}");
+        }
+        assert_eq!(read_pid_file("/nonexistent/pid"), None);
+    }
+
+    #[test]
+    fn invocation_ids_are_128_bit_hex() {
+        let a = invocation_id();
+        assert_eq!(a.len(), 32);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, invocation_id());
+    }
+}

@@ -1,0 +1,552 @@
+//! The unit registry: every unit the manager knows, by number ([`UnitId`]) and by each of
+//! its names (aliases included), its loaded configuration, its runtime state machine, and
+//! the dependency [`Graph`] between units.
+//!
+//! Units are loaded on demand, as systemd does: asking for a name loads its files, and
+//! every unit its dependencies name is loaded too (transitively), so that the job engine
+//! always sees the whole requirement closure. A name without a unit file still becomes a
+//! unit, with the load state `not-found`. Edges come from `units::deps::dependencies`, plus
+//! `target_ordering` for targets once the units they pull in are loaded.
+//!
+//! The registry implements [`jobs::Units`], the view of units the job engine needs.
+
+use crate::logbuf::LogBuffer;
+use jobs::LoadState;
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use unitfile::load::{self, LoadedUnit};
+use unitfile::lookup::Lookup;
+use unitfile::model::Kind;
+use unitfile::name::{UnitName, UnitType};
+use unitfile::specifier::HostFacts;
+use unitfile::value::USEC_INFINITY;
+use units::deps::{self, Peer};
+use units::service::Service;
+use units::{ActiveState, Dependency, Graph, UnitId};
+
+/// The live part of a unit, by type.
+#[derive(Debug)]
+pub enum Runtime {
+    Service(Box<Service>),
+    /// Targets and slices: active as soon as their start job runs, inactive on stop.
+    Simple(ActiveState),
+    /// Types the manager does not drive yet: loaded and listed, never started.
+    Unsupported,
+}
+
+/// One unit.
+#[derive(Debug)]
+pub struct Unit {
+    pub id: UnitId,
+    /// The primary name.
+    pub name: String,
+    pub loaded: LoadedUnit,
+    pub runtime: Runtime,
+    /// The active state last reported to the job engine.
+    pub active: ActiveState,
+    /// When `active` last changed, µs since the epoch.
+    pub state_change_usec: Option<u64>,
+    /// `$INVOCATION_ID` of the current (or last) activation.
+    pub invocation_id: String,
+    /// The unit's cgroup, when the manager has a writable cgroup2 hierarchy.
+    pub cgroup: Option<sys::cgroup::Cgroup>,
+    /// Processes of the unit may exist (from the first spawn until the cgroup or the
+    /// tracked pids are found empty).
+    pub populated: bool,
+    pub log: LogBuffer,
+    /// The output pipe (read end, write end), made at the first spawn and kept.
+    pub log_pipe: Option<(OwnedFd, OwnedFd)>,
+    /// `WatchPidFile`: the PID file the service may still write.
+    pub watch_pid_file: Option<String>,
+}
+
+impl Unit {
+    pub fn unit_type(&self) -> UnitType {
+        self.loaded.id.unit_type()
+    }
+
+    pub fn service(&self) -> Option<&Service> {
+        match &self.runtime {
+            Runtime::Service(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn service_mut(&mut self) -> Option<&mut Service> {
+        match &mut self.runtime {
+            Runtime::Service(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The `[Service]` section, for spawning.
+    pub fn service_section(&self) -> Option<&unitfile::model::Service> {
+        match &self.loaded.config.kind {
+            Kind::Service(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn active_state(&self) -> ActiveState {
+        match &self.runtime {
+            Runtime::Service(s) => s.active_state(),
+            Runtime::Simple(a) => *a,
+            Runtime::Unsupported => ActiveState::Inactive,
+        }
+    }
+
+    /// `SubState=`.
+    pub fn sub_state(&self) -> String {
+        match &self.runtime {
+            Runtime::Service(s) => s.state().as_str().to_string(),
+            Runtime::Simple(ActiveState::Active) => "active".into(),
+            Runtime::Simple(_) | Runtime::Unsupported => "dead".into(),
+        }
+    }
+
+    pub fn load_state(&self) -> LoadState {
+        match self.loaded.load_state {
+            load::LoadState::Loaded => LoadState::Loaded,
+            load::LoadState::NotFound => LoadState::NotFound,
+            load::LoadState::BadSetting => LoadState::BadSetting,
+            load::LoadState::Error => LoadState::Error,
+            load::LoadState::Masked => LoadState::Masked,
+        }
+    }
+
+    pub fn description(&self) -> String {
+        self.loaded
+            .config
+            .unit
+            .description
+            .clone()
+            .unwrap_or_else(|| self.name.clone())
+    }
+
+    /// Whether the manager can run this unit type.
+    pub fn supported(&self) -> bool {
+        !matches!(self.runtime, Runtime::Unsupported)
+    }
+}
+
+fn runtime_for(loaded: &LoadedUnit) -> Runtime {
+    match &loaded.config.kind {
+        Kind::Service(s) => Runtime::Service(Box::new(Service::new(s, &loaded.config.unit))),
+        Kind::Target | Kind::Slice(_) => Runtime::Simple(ActiveState::Inactive),
+        _ => Runtime::Unsupported,
+    }
+}
+
+/// Every unit, its names and the graph.
+#[derive(Debug)]
+pub struct Registry {
+    units: Vec<Unit>,
+    names: HashMap<String, UnitId>,
+    pub graph: Graph,
+    lookup: Lookup,
+    dirs: Vec<PathBuf>,
+    host: HostFacts,
+}
+
+impl Registry {
+    pub fn new(dirs: Vec<PathBuf>) -> Registry {
+        let lookup = Lookup::new(dirs.clone());
+        for w in lookup.warnings() {
+            eprintln!("sysmaster: {}: {}", w.path.display(), w.message);
+        }
+        Registry {
+            units: Vec::new(),
+            names: HashMap::new(),
+            graph: Graph::new(),
+            lookup,
+            dirs,
+            host: HostFacts::from_system(),
+        }
+    }
+
+    /// The search path, highest priority first.
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+
+    pub fn unit(&self, u: UnitId) -> Option<&Unit> {
+        self.units.get(u.0 as usize)
+    }
+
+    pub fn unit_mut(&mut self, u: UnitId) -> Option<&mut Unit> {
+        self.units.get_mut(u.0 as usize)
+    }
+
+    pub fn units(&self) -> impl Iterator<Item = &Unit> {
+        self.units.iter()
+    }
+
+    pub fn ids(&self) -> Vec<UnitId> {
+        self.units.iter().map(|u| u.id).collect()
+    }
+
+    pub fn name_of(&self, u: UnitId) -> String {
+        self.unit(u)
+            .map_or_else(|| u.to_string(), |unit| unit.name.clone())
+    }
+
+    /// The unit known by `name`, without loading anything.
+    pub fn find(&self, name: &str) -> Option<UnitId> {
+        self.names.get(name).copied()
+    }
+
+    /// The unit named `name`, loaded with its dependency closure if it was not known yet.
+    pub fn load(&mut self, name: &str) -> Result<UnitId, String> {
+        if let Some(u) = self.find(name) {
+            return Ok(u);
+        }
+        let parsed = UnitName::parse(name).map_err(|e| format!("Invalid unit name {name}: {e}"))?;
+        if parsed.is_template() {
+            return Err(format!(
+                "Unit name {name} is a template; an instance name is needed."
+            ));
+        }
+        let mut fresh = Vec::new();
+        let u = self.load_one(&parsed, &mut fresh);
+        self.load_closure(fresh);
+        Ok(u)
+    }
+
+    /// Registers one unit (no edges yet); `fresh` collects the units created.
+    fn load_one(&mut self, name: &UnitName, fresh: &mut Vec<UnitId>) -> UnitId {
+        let key = name.to_string();
+        if let Some(u) = self.find(&key) {
+            return u;
+        }
+        let loaded = load::load(&self.lookup, name, &self.host);
+        for d in &loaded.diagnostics {
+            eprintln!("sysmaster: {d}");
+        }
+        // The name may be an alias of a unit already known by its id.
+        let primary = loaded.id.to_string();
+        if let Some(u) = self.find(&primary) {
+            self.names.insert(key, u);
+            return u;
+        }
+        let id = UnitId(u32::try_from(self.units.len()).unwrap_or(u32::MAX));
+        let mut names = loaded.names.clone();
+        if !names.contains(&key) {
+            names.push(key);
+        }
+        for n in &names {
+            self.names.entry(n.clone()).or_insert(id);
+        }
+        self.names.insert(primary.clone(), id);
+        let runtime = runtime_for(&loaded);
+        self.units.push(Unit {
+            id,
+            name: primary,
+            loaded,
+            runtime,
+            active: ActiveState::Inactive,
+            state_change_usec: None,
+            invocation_id: String::new(),
+            cgroup: None,
+            populated: false,
+            log: LogBuffer::new(),
+            log_pipe: None,
+            watch_pid_file: None,
+        });
+        fresh.push(id);
+        id
+    }
+
+    /// Adds the edges of the units in `queue`, loading what they name, until nothing new
+    /// appears; then orders the new targets after what they pull in.
+    fn load_closure(&mut self, mut queue: Vec<UnitId>) {
+        let mut all_new = Vec::new();
+        let mut pending: VecDeque<UnitId> = queue.drain(..).collect();
+        while let Some(u) = pending.pop_front() {
+            all_new.push(u);
+            let mut fresh = Vec::new();
+            self.add_edges(u, &mut fresh);
+            pending.extend(fresh);
+        }
+        for u in all_new {
+            self.add_target_ordering(u);
+        }
+    }
+
+    /// The unit's own edges, loading the units they name.
+    fn add_edges(&mut self, u: UnitId, fresh: &mut Vec<UnitId>) {
+        let Some(unit) = self.unit(u) else {
+            return;
+        };
+        if unit.loaded.load_state != load::LoadState::Loaded {
+            return;
+        }
+        let edges = deps::dependencies(&unit.loaded.id, &unit.loaded.config);
+        let me = unit.name.clone();
+        for (dep, other) in edges {
+            let Ok(name) = UnitName::parse(&other) else {
+                eprintln!("sysmaster: {me}: ignoring dependency on invalid name {other}");
+                continue;
+            };
+            if name.is_template() {
+                eprintln!("sysmaster: {me}: ignoring dependency on template {other}");
+                continue;
+            }
+            let o = self.load_one(&name, fresh);
+            self.graph.add(u, dep, o);
+        }
+    }
+
+    /// `target_ordering` for a target whose peers are loaded.
+    fn add_target_ordering(&mut self, u: UnitId) {
+        let Some(unit) = self.unit(u) else {
+            return;
+        };
+        if unit.unit_type() != UnitType::Target || unit.loaded.load_state != load::LoadState::Loaded
+        {
+            return;
+        }
+        let peer = |name: &str| -> Option<Peer> {
+            let p = self.find(name)?;
+            let pu = self.unit(p)?;
+            if pu.loaded.load_state != load::LoadState::Loaded {
+                return None;
+            }
+            Some(Peer {
+                default_dependencies: deps::has_default_dependencies(
+                    &pu.loaded.id,
+                    &pu.loaded.config,
+                ),
+                after_target: self.graph.has(p, Dependency::After, u),
+            })
+        };
+        let edges = deps::target_ordering(&unit.loaded.id, &unit.loaded.config, peer);
+        for (dep, other) in edges {
+            if let Some(o) = self.find(&other) {
+                self.graph.add(u, dep, o);
+            }
+        }
+    }
+
+    /// `daemon-reload`: scans the search path again and reloads the configuration of every
+    /// unit for which `may_reload` says yes (units with a job keep theirs). A service's
+    /// state machine is replaced only while it is dead: a running service keeps the
+    /// configuration it was started with until it stops (see `refresh_idle_service`). The
+    /// graph is rebuilt from every unit's configuration.
+    pub fn reload(&mut self, may_reload: impl Fn(UnitId) -> bool) {
+        self.lookup = Lookup::new(self.dirs.clone());
+        for i in 0..self.units.len() {
+            let u = UnitId(u32::try_from(i).unwrap_or(u32::MAX));
+            if !may_reload(u) {
+                continue;
+            }
+            let Some(unit) = self.unit(u) else {
+                continue;
+            };
+            let loaded = load::load(&self.lookup, &unit.loaded.id, &self.host);
+            for d in &loaded.diagnostics {
+                eprintln!("sysmaster: {d}");
+            }
+            let new_names = loaded.names.clone();
+            if let Some(unit) = self.unit_mut(u) {
+                unit.loaded = loaded;
+                let replace = match &unit.runtime {
+                    Runtime::Service(s) => s.state() == units::service::ServiceState::Dead,
+                    Runtime::Simple(a) => *a == ActiveState::Inactive,
+                    Runtime::Unsupported => true,
+                };
+                if replace {
+                    unit.runtime = runtime_for(&unit.loaded);
+                }
+            }
+            for n in new_names {
+                self.names.entry(n).or_insert(u);
+            }
+        }
+        self.graph = Graph::new();
+        let all = self.ids();
+        let mut fresh = Vec::new();
+        for &u in &all {
+            self.add_edges(u, &mut fresh);
+        }
+        // Units first named by the new configuration.
+        let mut queue: VecDeque<UnitId> = fresh.into_iter().collect();
+        let mut added = Vec::new();
+        while let Some(u) = queue.pop_front() {
+            added.push(u);
+            let mut more = Vec::new();
+            self.add_edges(u, &mut more);
+            queue.extend(more);
+        }
+        for u in all.into_iter().chain(added) {
+            self.add_target_ordering(u);
+        }
+    }
+
+    /// A service that stopped after a `daemon-reload` picks up the configuration loaded
+    /// then: its machine is rebuilt, keeping nothing but the configuration.
+    pub fn refresh_idle_service(&mut self, u: UnitId) {
+        let Some(unit) = self.unit_mut(u) else {
+            return;
+        };
+        let Runtime::Service(s) = &unit.runtime else {
+            return;
+        };
+        if s.state() != units::service::ServiceState::Dead {
+            return;
+        }
+        if let Kind::Service(section) = &unit.loaded.config.kind {
+            let fresh = units::service::ServiceConfig::new(section, &unit.loaded.config.unit);
+            if &fresh != s.config() {
+                unit.runtime = Runtime::Service(Box::new(Service::with_config(fresh)));
+            }
+        }
+    }
+}
+
+fn usec_option(v: Option<u64>) -> Option<u64> {
+    v.filter(|&t| t != 0 && t != USEC_INFINITY)
+}
+
+impl jobs::Units for Registry {
+    fn active_state(&self, u: UnitId) -> ActiveState {
+        self.unit(u)
+            .map_or(ActiveState::Inactive, Unit::active_state)
+    }
+
+    fn name(&self, u: UnitId) -> String {
+        self.name_of(u)
+    }
+
+    fn allow_isolate(&self, u: UnitId) -> bool {
+        self.unit(u)
+            .and_then(|x| x.loaded.config.unit.allow_isolate)
+            .unwrap_or(false)
+    }
+
+    fn ignore_on_isolate(&self, u: UnitId) -> bool {
+        self.unit(u)
+            .and_then(|x| x.loaded.config.unit.ignore_on_isolate)
+            .unwrap_or(false)
+    }
+
+    fn refuse_manual_start(&self, u: UnitId) -> bool {
+        self.unit(u)
+            .and_then(|x| x.loaded.config.unit.refuse_manual_start)
+            .unwrap_or(false)
+    }
+
+    fn refuse_manual_stop(&self, u: UnitId) -> bool {
+        self.unit(u)
+            .and_then(|x| x.loaded.config.unit.refuse_manual_stop)
+            .unwrap_or(false)
+    }
+
+    fn can_reload(&self, u: UnitId) -> bool {
+        self.unit(u)
+            .and_then(Unit::service)
+            .is_some_and(|s| !s.config().exec_reload.is_empty())
+    }
+
+    fn job_timeout(&self, u: UnitId) -> Option<u64> {
+        usec_option(
+            self.unit(u)
+                .and_then(|x| x.loaded.config.unit.job_timeout_sec),
+        )
+    }
+
+    fn job_running_timeout(&self, u: UnitId) -> Option<u64> {
+        usec_option(
+            self.unit(u)
+                .and_then(|x| x.loaded.config.unit.job_running_timeout_sec),
+        )
+    }
+
+    fn all(&self) -> Vec<UnitId> {
+        self.units
+            .iter()
+            .filter(|u| u.loaded.load_state == load::LoadState::Loaded)
+            .map(|u| u.id)
+            .collect()
+    }
+
+    fn load_state(&self, u: UnitId) -> LoadState {
+        self.unit(u).map_or(LoadState::NotFound, Unit::load_state)
+    }
+
+    fn can_stop(&self, u: UnitId) -> bool {
+        // The slices every unit lives in exist as long as the manager does.
+        !matches!(self.name_of(u).as_str(), "-.slice" | "system.slice")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jobs::Units;
+
+    fn write(dir: &std::path::Path, files: &[(&str, &str)]) {
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+    }
+
+    #[test]
+    fn loading_a_unit_loads_its_dependency_closure() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            &[
+                ("t.target", "[Unit]\nWants=a.service\n"),
+                (
+                    "a.service",
+                    "[Unit]\nDefaultDependencies=no\nRequires=b.service\n[Service]\nExecStart=/bin/true\n",
+                ),
+            ],
+        );
+        let mut r = Registry::new(vec![d.path().to_path_buf()]);
+        let t = r.load("t.target").unwrap();
+        let a = r.find("a.service").unwrap();
+        let b = r.find("b.service").unwrap();
+        assert!(r.graph.has(t, Dependency::Wants, a));
+        assert!(r.graph.has(a, Dependency::Requires, b));
+        // The target is ordered after what it wants only when that has default deps.
+        assert!(!r.graph.has(t, Dependency::After, a));
+        assert_eq!(r.load_state(b), LoadState::NotFound);
+        assert_eq!(r.load_state(a), LoadState::Loaded);
+        assert!(r.find("system.slice").is_some(), "implicit slice loaded");
+        assert_eq!(
+            r.load_state(r.find("system.slice").unwrap()),
+            LoadState::Loaded
+        );
+        assert_eq!(r.load("t.target").unwrap(), t, "loading twice is a lookup");
+        assert!(r.load("x@.service").is_err());
+        assert!(r.load("not a name").is_err());
+    }
+
+    #[test]
+    fn unit_types_get_their_runtime() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            &[
+                ("s.service", "[Service]\nExecStart=/bin/true\n"),
+                ("t.target", ""),
+                ("k.socket", "[Socket]\nListenStream=/tmp/x\n"),
+            ],
+        );
+        let mut r = Registry::new(vec![d.path().to_path_buf()]);
+        for (name, service, supported) in [
+            ("s.service", true, true),
+            ("t.target", false, true),
+            ("system.slice", false, true),
+            ("k.socket", false, false),
+        ] {
+            let u = r.load(name).unwrap();
+            let unit = r.unit(u).unwrap();
+            assert_eq!(unit.service().is_some(), service, "{name}");
+            assert_eq!(unit.supported(), supported, "{name}");
+            assert_eq!(unit.active_state(), ActiveState::Inactive);
+        }
+    }
+}

@@ -1,0 +1,657 @@
+//! Integration tests of the `sysmaster` binary: each test runs a real manager with its own
+//! unit directory and runtime directory (so tests run in parallel) and talks to it over the
+//! control socket with `proto`. They need root (spawning into cgroups, SO_PEERCRED uid 0).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use proto::frame::{decode, encode};
+use proto::{Answer, Call, ErrorKind, JobInfo, JobMode, JobVerb, Reply, ReplyResult, Request};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Targets every service's default dependencies name.
+const BASE_UNITS: &[(&str, &str)] = &[
+    (
+        "sysinit.target",
+        "[Unit]\nDescription=System Initialization\n",
+    ),
+    ("basic.target", "[Unit]\nDescription=Basic System\n"),
+    (
+        "shutdown.target",
+        "[Unit]\nDescription=System Shutdown\nDefaultDependencies=no\n",
+    ),
+];
+
+struct Manager {
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Manager {
+    fn start(files: &[(&str, &str)]) -> Manager {
+        let dir = tempfile::tempdir().unwrap();
+        let units = dir.path().join("units");
+        std::fs::create_dir_all(&units).unwrap();
+        for (name, text) in BASE_UNITS.iter().chain(files) {
+            let text = text.replace("@DIR@", dir.path().to_str().unwrap());
+            std::fs::write(units.join(name), text).unwrap();
+        }
+        let log = std::fs::File::create(dir.path().join("manager.log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_sysmaster"))
+            .arg("--unit-path")
+            .arg(&units)
+            .arg("--runtime-dir")
+            .arg(dir.path().join("run"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let m = Manager { child, dir };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while UnixStream::connect(m.control()).is_err() {
+            assert!(Instant::now() < deadline, "no control socket\n{}", m.log());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        m
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn control(&self) -> PathBuf {
+        self.dir.path().join("run/control")
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.path("manager.log")).unwrap_or_default()
+    }
+
+    fn connect(&self) -> UnixStream {
+        let s = UnixStream::connect(self.control()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s
+    }
+
+    fn call(&self, call: Call) -> Reply {
+        let mut s = self.connect();
+        send(&mut s, &Request::new(call));
+        receive(&mut s).unwrap_or_else(|| panic!("no reply\n{}", self.log()))
+    }
+
+    fn ok(&self, call: Call) -> Answer {
+        match self.call(call.clone()).result {
+            ReplyResult::Ok(a) => a,
+            ReplyResult::Error(e) => panic!("{call:?} failed: {e:?}\n{}", self.log()),
+        }
+    }
+
+    fn job(&self, verb: JobVerb, unit: &str) -> u32 {
+        match self.ok(Call::Job {
+            verb,
+            units: vec![unit.into()],
+            mode: JobMode::Replace,
+        }) {
+            Answer::Jobs(jobs) => jobs[0].id,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn wait(&self, job: u32) -> JobInfo {
+        match self.ok(Call::WaitJobs { jobs: vec![job] }) {
+            Answer::Jobs(mut jobs) => jobs.remove(0),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Runs a job to its end and returns its result.
+    fn run(&self, verb: JobVerb, unit: &str) -> String {
+        let id = self.job(verb, unit);
+        self.wait(id).state
+    }
+
+    fn status(&self, unit: &str) -> proto::UnitStatus {
+        match self.ok(Call::Status {
+            units: vec![unit.into()],
+        }) {
+            Answer::Status(mut s) => s.remove(0),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn states(&self, unit: &str) -> (String, String) {
+        let s = self.status(unit);
+        (s.unit.active_state, s.unit.sub_state)
+    }
+
+    fn logs(&self, unit: &str) -> Vec<String> {
+        match self.ok(Call::Logs {
+            unit: unit.into(),
+            lines: None,
+        }) {
+            Answer::Logs(l) => l,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn wait_until(&self, what: &str, mut cond: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !cond() {
+            assert!(
+                Instant::now() < deadline,
+                "timed out: {what}\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGTERM, and the exit status once the manager is gone.
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        sys::process::kill(self.pid(), 15).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "manager did not exit\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Manager {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = sys::process::kill(self.pid(), 15);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn send(s: &mut UnixStream, req: &Request) {
+    s.write_all(&encode(req).unwrap()).unwrap();
+}
+
+/// Reads one reply; `None` when the connection closes first.
+fn receive(s: &mut UnixStream) -> Option<Reply> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        match s.read(&mut byte) {
+            Ok(0) | Err(_) => return None,
+            Ok(_) if byte[0] == 0 => break,
+            Ok(_) => buf.push(byte[0]),
+        }
+    }
+    Some(decode(&buf).unwrap())
+}
+
+/// Alive and not a zombie.
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z"),
+        Err(_) => false,
+    }
+}
+
+fn script(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn simple_service_starts_runs_and_stops() {
+    let m = Manager::start(&[(
+        "a.service",
+        "[Unit]\nDescription=Sleeper\n[Service]\nExecStart=/bin/sleep 1000\n",
+    )]);
+    assert_eq!(m.run(JobVerb::Start, "a.service"), "done");
+    // The main pid is known from the fork; wait for the exec to see its command line.
+    m.wait_until("sleep runs", || {
+        m.status("a.service")
+            .processes
+            .iter()
+            .any(|(_, cmd)| cmd.contains("sleep 1000"))
+    });
+    let s = m.status("a.service");
+    assert_eq!(
+        (s.unit.active_state.as_str(), s.unit.sub_state.as_str()),
+        ("active", "running")
+    );
+    assert_eq!(s.unit.description, "Sleeper");
+    let pid = s.main_pid.expect("main pid");
+    assert!(alive(pid));
+    assert!(
+        s.processes
+            .iter()
+            .any(|(p, cmd)| *p == pid && cmd.contains("sleep 1000")),
+        "{:?}",
+        s.processes
+    );
+    assert!(s.fragment.unwrap().ends_with("units/a.service"));
+
+    // It is listed, and so is the slice it runs in.
+    let Answer::Units(list) = m.ok(Call::ListUnits {
+        patterns: vec![],
+        all: false,
+        states: vec![],
+        types: vec![],
+    }) else {
+        panic!()
+    };
+    let names: Vec<&str> = list.iter().map(|u| u.name.as_str()).collect();
+    assert!(
+        names.contains(&"a.service") && names.contains(&"system.slice"),
+        "{names:?}"
+    );
+
+    assert_eq!(m.run(JobVerb::Stop, "a.service"), "done");
+    assert_eq!(m.states("a.service"), ("inactive".into(), "dead".into()));
+    assert!(!alive(pid), "the main process is gone");
+    assert!(
+        m.log().contains("a.service: Stopped Sleeper."),
+        "{}",
+        m.log()
+    );
+}
+
+#[test]
+fn oneshot_with_remain_after_exit_stays_active() {
+    let m = Manager::start(&[(
+        "o.service",
+        "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
+    )]);
+    assert_eq!(m.run(JobVerb::Start, "o.service"), "done");
+    assert_eq!(m.states("o.service"), ("active".into(), "exited".into()));
+    assert_eq!(m.status("o.service").main_pid, None);
+}
+
+#[test]
+fn a_command_that_cannot_be_executed_fails_the_unit_with_203() {
+    let m = Manager::start(&[("bad.service", "[Service]\nExecStart=/nonexistent/program\n")]);
+    assert_eq!(m.run(JobVerb::Start, "bad.service"), "done");
+    // A simple service is started once forked; the exec failure arrives as its exit.
+    m.wait_until("bad.service failed", || {
+        m.states("bad.service") == ("failed".into(), "failed".into())
+    });
+    let logs = m.logs("bad.service").join("\n");
+    assert!(logs.contains("status=203"), "{logs}");
+    assert!(logs.contains("Failed with result 'exit-code'"), "{logs}");
+
+    // Type=exec waits for the execve: there the start job itself fails.
+    let m = Manager::start(&[(
+        "bad.service",
+        "[Service]\nType=exec\nExecStart=/nonexistent/program\n",
+    )]);
+    assert_eq!(m.run(JobVerb::Start, "bad.service"), "failed");
+    assert_eq!(m.states("bad.service"), ("failed".into(), "failed".into()));
+}
+
+#[test]
+fn restart_on_failure_runs_the_service_again() {
+    let m = Manager::start(&[(
+        "r.service",
+        "[Service]\nRestart=on-failure\nRestartSec=50ms\nExecStart=/bin/sh @DIR@/count.sh\n",
+    )]);
+    // Fails twice, succeeds the third time.
+    script(
+        &m.path("count.sh"),
+        &format!(
+            "echo run >> {0}/counter\n[ \"$(wc -l < {0}/counter)\" -ge 3 ]\n",
+            m.dir.path().display()
+        ),
+    );
+    assert_eq!(m.run(JobVerb::Start, "r.service"), "done");
+    m.wait_until("three runs and a clean end", || {
+        std::fs::read_to_string(m.path("counter")).is_ok_and(|c| c.lines().count() == 3)
+            && m.states("r.service") == ("inactive".into(), "dead".into())
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let runs = std::fs::read_to_string(m.path("counter")).unwrap();
+    assert_eq!(runs.lines().count(), 3, "no restart after success");
+    assert!(m.log().contains("restart counter is at 2"), "{}", m.log());
+}
+
+#[test]
+fn a_target_starts_what_it_wants() {
+    let m = Manager::start(&[
+        ("t.target", "[Unit]\nWants=a.service b.service\n"),
+        ("a.service", "[Service]\nExecStart=/bin/sleep 1000\n"),
+        (
+            "b.service",
+            "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
+        ),
+    ]);
+    assert_eq!(m.run(JobVerb::Start, "t.target"), "done");
+    assert_eq!(m.states("t.target"), ("active".into(), "active".into()));
+    assert_eq!(m.states("a.service"), ("active".into(), "running".into()));
+    assert_eq!(m.states("b.service"), ("active".into(), "exited".into()));
+    // Stopping the target leaves what it wanted running (Wants= does not propagate stops).
+    assert_eq!(m.run(JobVerb::Stop, "t.target"), "done");
+    assert_eq!(m.states("t.target"), ("inactive".into(), "dead".into()));
+    assert_eq!(m.states("a.service").0, "active");
+}
+
+#[test]
+fn notify_service_is_started_by_ready() {
+    let m = Manager::start(&[(
+        "n.service",
+        "[Service]\nType=notify\nNotifyAccess=all\nExecStart=/bin/sh @DIR@/notify.sh\n",
+    )]);
+    script(
+        &m.path("notify.sh"),
+        "sleep 0.3\nsystemd-notify --ready --status=serving\nexec sleep 1000\n",
+    );
+    let job = m.job(JobVerb::Start, "n.service");
+    assert_eq!(m.states("n.service"), ("activating".into(), "start".into()));
+    assert_eq!(m.wait(job).state, "done");
+    let s = m.status("n.service");
+    assert_eq!(s.unit.active_state, "active");
+    assert_eq!(s.unit.sub_state, "running");
+    assert_eq!(s.status_text.as_deref(), Some("serving"));
+}
+
+#[test]
+fn output_is_captured() {
+    let m = Manager::start(&[(
+        "echo.service",
+        "[Service]\nType=oneshot\nExecStart=/bin/sh -c \"echo hello-out; echo hello-err >&2\"\n",
+    )]);
+    assert_eq!(m.run(JobVerb::Start, "echo.service"), "done");
+    let logs = m.logs("echo.service");
+    assert!(logs.contains(&"hello-out".to_string()), "{logs:?}");
+    assert!(logs.contains(&"hello-err".to_string()), "{logs:?}");
+    let status = m.status("echo.service");
+    assert!(
+        status.log.contains(&"hello-out".to_string()),
+        "{:?}",
+        status.log
+    );
+}
+
+#[test]
+fn bad_requests_get_errors_and_the_manager_keeps_answering() {
+    let m = Manager::start(&[]);
+    let mut s = m.connect();
+    let error_kind = |r: Option<Reply>| match r.map(|r| r.result) {
+        Some(ReplyResult::Error(e)) => Some(e.kind),
+        _ => None,
+    };
+    for bad in [
+        &b"garbage\0"[..],
+        b"{\"version\":1,\"method\":\"frobnicate\"}\0",
+        b"{\"version\":1,\"method\":\"job\",\"params\":{}}\0",
+        b"\xff\xfe\0",
+    ] {
+        s.write_all(bad).unwrap();
+        assert_eq!(error_kind(receive(&mut s)), Some(ErrorKind::BadRequest));
+    }
+    s.write_all(b"{\"version\":99,\"method\":\"ping\"}\0")
+        .unwrap();
+    assert_eq!(error_kind(receive(&mut s)), Some(ErrorKind::Version));
+    // The same connection still works.
+    send(&mut s, &Request::new(Call::Ping));
+    assert!(matches!(
+        receive(&mut s).unwrap().result,
+        ReplyResult::Ok(Answer::Pong { .. })
+    ));
+    // Unknown units and jobs.
+    let r = m.call(Call::Job {
+        verb: JobVerb::Start,
+        units: vec!["nope.service".into()],
+        mode: JobMode::Replace,
+    });
+    assert_eq!(error_kind(Some(r)), Some(ErrorKind::NoSuchUnit));
+    let r = m.call(Call::WaitJobs { jobs: vec![4242] });
+    assert_eq!(error_kind(Some(r)), Some(ErrorKind::NoSuchJob));
+    let r = m.call(Call::GetDefault);
+    assert_eq!(error_kind(Some(r)), Some(ErrorKind::Unsupported));
+
+    // An oversized message closes that connection only.
+    let mut big = m.connect();
+    let chunk = vec![b' '; 64 * 1024];
+    for _ in 0..(proto::MAX_MESSAGE / chunk.len() + 1) {
+        if big.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    let mut rest = Vec::new();
+    let _ = big.read_to_end(&mut rest);
+    // Many clients at once, one of them idle and half-sent.
+    let mut idle = m.connect();
+    idle.write_all(b"{\"version\":1,").unwrap();
+    let clients: Vec<UnixStream> = (0..50)
+        .map(|_| {
+            let mut c = m.connect();
+            send(&mut c, &Request::new(Call::Ping));
+            c
+        })
+        .collect();
+    for mut c in clients {
+        assert!(matches!(
+            receive(&mut c).unwrap().result,
+            ReplyResult::Ok(Answer::Pong { .. })
+        ));
+    }
+    assert!(matches!(m.ok(Call::Ping), Answer::Pong { .. }));
+}
+
+#[test]
+fn unsupported_unit_types_refuse_to_start_with_a_clear_message() {
+    let m = Manager::start(&[("k.socket", "[Socket]\nListenStream=@DIR@/sock\n")]);
+    match m
+        .call(Call::Job {
+            verb: JobVerb::Start,
+            units: vec!["k.socket".into()],
+            mode: JobMode::Replace,
+        })
+        .result
+    {
+        ReplyResult::Error(e) => {
+            assert_eq!(e.kind, ErrorKind::JobFailed);
+            assert_eq!(e.message, "unit type socket is not supported yet");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn on_failure_starts_the_handler() {
+    let m = Manager::start(&[
+        (
+            "f.service",
+            "[Unit]\nOnFailure=h.service\n[Service]\nType=oneshot\nExecStart=/bin/false\n",
+        ),
+        (
+            "h.service",
+            "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
+        ),
+    ]);
+    assert_eq!(m.run(JobVerb::Start, "f.service"), "failed");
+    m.wait_until("handler ran", || m.states("h.service").0 == "active");
+    // reset-failed forgets the failure.
+    m.ok(Call::ResetFailed {
+        units: vec!["f.service".into()],
+    });
+    assert_eq!(m.states("f.service"), ("inactive".into(), "dead".into()));
+}
+
+#[test]
+fn daemon_reload_picks_up_changed_files() {
+    let mut m = Manager::start(&[(
+        "c.service",
+        "[Unit]\nDescription=Old\n[Service]\nExecStart=/bin/sleep 1000\n",
+    )]);
+    assert_eq!(m.status("c.service").unit.description, "Old");
+    std::fs::write(
+        m.path("units/c.service"),
+        "[Unit]\nDescription=New\n[Service]\nExecStart=/bin/sleep 1000\n",
+    )
+    .unwrap();
+    m.ok(Call::DaemonReload);
+    assert_eq!(m.status("c.service").unit.description, "New");
+    assert_eq!(m.run(JobVerb::Start, "c.service"), "done");
+    // Stopping right after the fork: the new process is signalled even before it joined
+    // its cgroup.
+    assert!(m.terminate().success());
+}
+
+#[test]
+fn sigterm_stops_every_service_and_exits() {
+    let mut m = Manager::start(&[
+        ("a.service", "[Service]\nExecStart=/bin/sleep 1000\n"),
+        (
+            "b.service",
+            "[Service]\nExecStart=/bin/sh -c \"sleep 1001 & exec sleep 1002\"\n",
+        ),
+    ]);
+    assert_eq!(m.run(JobVerb::Start, "a.service"), "done");
+    assert_eq!(m.run(JobVerb::Start, "b.service"), "done");
+    let mut pids = Vec::new();
+    m.wait_until("b's processes", || {
+        m.status("b.service").processes.len() == 2
+            || (m.status("b.service").main_pid.is_some() && m.log().contains("by pid"))
+    });
+    for unit in ["a.service", "b.service"] {
+        for (pid, _) in m.status(unit).processes {
+            pids.push(pid);
+        }
+    }
+    assert!(pids.len() >= 2, "{pids:?}");
+    assert!(pids.iter().all(|&p| alive(p)));
+    let status = m.terminate();
+    assert!(status.success(), "{status:?}\n{}", m.log());
+    for pid in pids {
+        assert!(!alive(pid), "{pid} survived\n{}", m.log());
+    }
+    assert!(!m.control().exists(), "control socket removed");
+}
+
+#[test]
+fn only_root_may_change_state() {
+    let m = Manager::start(&[("a.service", "[Service]\nExecStart=/bin/sleep 1000\n")]);
+    let (python, setpriv) = ("/usr/bin/python3", "/usr/bin/setpriv");
+    if !Path::new(python).exists() || !Path::new(setpriv).exists() {
+        eprintln!("skipped: needs {python} and {setpriv}");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(m.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // An unprivileged client: reads are answered, a start is refused.
+    let client = r#"
+import socket, sys
+def call(text):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.sendall(text.encode() + b"\0")
+    reply = b""
+    while not reply.endswith(b"\0"):
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        reply += chunk
+    print(reply.rstrip(b"\0").decode())
+call('{"version":1,"method":"ping"}')
+call('{"version":1,"method":"job","params":{"verb":"start","units":["a.service"]}}')
+"#;
+    let out = Command::new(setpriv)
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            python,
+            "-c",
+        ])
+        .arg(client)
+        .arg(m.control())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(lines[0].contains("\"pong\""), "{text}");
+    assert!(lines[1].contains("\"permission-denied\""), "{text}");
+    assert_eq!(m.states("a.service"), ("inactive".into(), "dead".into()));
+}
+
+#[test]
+fn forking_service_is_tracked_through_its_pid_file() {
+    let m = Manager::start(&[(
+        "fork.service",
+        "[Service]\nType=forking\nPIDFile=@DIR@/fork.pid\nExecStart=/bin/sh @DIR@/fork.sh\n",
+    )]);
+    script(
+        &m.path("fork.sh"),
+        &format!(
+            "sleep 1000 </dev/null >/dev/null 2>&1 &\necho $! > {}/fork.pid\n",
+            m.dir.path().display()
+        ),
+    );
+    assert_eq!(m.run(JobVerb::Start, "fork.service"), "done");
+    let pid: u32 = std::fs::read_to_string(m.path("fork.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let s = m.status("fork.service");
+    assert_eq!(
+        (s.unit.active_state.as_str(), s.unit.sub_state.as_str()),
+        ("active", "running")
+    );
+    assert_eq!(s.main_pid, Some(pid));
+    // The daemon's death is seen although the manager did not fork it directly.
+    sys::process::kill(pid, 9).unwrap();
+    m.wait_until("fork.service failed", || {
+        m.states("fork.service") == ("failed".into(), "failed".into())
+    });
+    assert!(!alive(pid));
+}
+
+#[test]
+fn conditions_skip_and_asserts_fail_the_start() {
+    let m = Manager::start(&[
+        (
+            "c.service",
+            "[Unit]\nConditionPathExists=/nonexistent/file\n[Service]\nExecStart=/bin/sleep 1000\n",
+        ),
+        (
+            "a.service",
+            "[Unit]\nAssertPathExists=/nonexistent/file\n[Service]\nExecStart=/bin/sleep 1000\n",
+        ),
+    ]);
+    assert_eq!(m.run(JobVerb::Start, "c.service"), "done");
+    assert_eq!(m.states("c.service"), ("inactive".into(), "dead".into()));
+    assert_eq!(m.run(JobVerb::Start, "a.service"), "failed");
+    assert_eq!(m.states("a.service"), ("inactive".into(), "dead".into()));
+    assert!(m.logs("c.service").join("\n").contains("skipped"));
+}
