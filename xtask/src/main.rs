@@ -157,6 +157,10 @@ fn test() -> Result<()> {
             "warnings",
         ],
     )?;
+    // The manager's end-to-end tests run the `sctl` binary, which cargo builds only for
+    // sctl's own tests; building every binary first makes sure it is there and current.
+    step("cargo build --workspace --bins");
+    run("cargo", &["build", "--workspace", "--bins"])?;
     step("cargo test");
     run("cargo", &["test", "--workspace", "--no-fail-fast"])?;
     // The corpus test's listing of warnings, which cargo test does not show when it passes.

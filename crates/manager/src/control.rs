@@ -5,19 +5,32 @@
 //! dropped. Calls that change state need uid 0 (`SO_PEERCRED`). `WaitJobs` keeps its
 //! client pending until the jobs have finished; meanwhile further requests of that client
 //! wait in its decoder, so replies always come in request order.
+//!
+//! `show` answers with systemctl's property names and order (a service's own properties
+//! first; without `-p`, empty values are left out). The unit-file calls (`list-unit-files`,
+//! `enable`/`disable`/`mask`/`unmask`, `set-default`/`get-default`) are `unitfiles`' work on
+//! the search path; they write to the first `--unit-path` directory, or to
+//! `/etc/systemd/system` on the default path, and a call that changed something reloads the
+//! units as `daemon-reload` does (systemctl reloads after these verbs too).
 
 use crate::daemon::Daemon;
 use crate::registry::{Runtime, Unit};
+use crate::unitfiles;
 use jobs::{JobId, JobMode, JobType};
 use proto::frame::{self, Decoder, FrameError};
 use proto::{
-    Answer, Call, ErrorKind, JobInfo, JobVerb, KillWhom, Reply, Request, UnitInfo, UnitStatus,
+    Answer, Call, ErrorKind, JobInfo, JobVerb, KillWhom, Reply, Request, UnitFileChange,
+    UnitFileInfo, UnitInfo, UnitStatus,
 };
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
+use unitfile::model::service::{NotifyAccess, Restart, ServiceType};
+use unitfile::specifier::HostFacts;
+use unitfile::value::format_timespan;
+use units::exit::ExitStatus;
 use units::service::KillTarget;
-use units::UnitId;
+use units::{Dependency, UnitId};
 
 /// At most this many clients at once; more are refused.
 const MAX_CLIENTS: usize = 512;
@@ -181,37 +194,142 @@ fn job_mode_of(verb: JobVerb, mode: proto::JobMode) -> JobMode {
     }
 }
 
-/// `static` without `[Install]`, `enabled` when some `.wants/`/`.requires/` directory of
-/// the search path links to it, `disabled` otherwise (a simplified `is-enabled`).
-fn unit_file_state(unit: &Unit, dirs: &[std::path::PathBuf]) -> String {
-    use unitfile::load::LoadState;
-    match unit.loaded.load_state {
-        LoadState::Masked => return "masked".into(),
-        LoadState::NotFound => return String::new(),
-        _ => {}
+/// The unit-file state `status` and `show` report: what `is-enabled` says of the unit's
+/// name, empty for a unit without a file (systemd's `UnitFileState=` of such units).
+fn unit_file_state(unit: &Unit, paths: &unitfiles::Paths, host: &HostFacts) -> String {
+    if unit.loaded.fragment.is_none() {
+        return String::new();
     }
-    let install = &unit.loaded.config.install;
-    if install.wanted_by.is_empty() && install.required_by.is_empty() && install.alias.is_empty() {
-        return "static".into();
+    unitfiles::state(paths, &unit.name, host)
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default()
+}
+
+/// A wall-clock time in µs since the epoch as `systemctl show` prints it (in UTC):
+/// `Sun 2026-11-22 01:52:52 UTC`; empty when unset.
+fn show_timestamp(usec: Option<u64>) -> String {
+    let Some(usec) = usec.filter(|&u| u != 0) else {
+        return String::new();
+    };
+    let secs = usec / 1_000_000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's days-to-civil: count from 0000-03-01 so that February comes last.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    // 1970-01-01 was a Thursday.
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+        .get((days % 7) as usize)
+        .copied()
+        .unwrap_or_default();
+    format!(
+        "{weekday} {year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
+}
+
+fn service_type_name(t: ServiceType) -> &'static str {
+    match t {
+        ServiceType::Simple => "simple",
+        ServiceType::Exec => "exec",
+        ServiceType::Forking => "forking",
+        ServiceType::Oneshot => "oneshot",
+        ServiceType::Dbus => "dbus",
+        ServiceType::Notify => "notify",
+        ServiceType::Idle => "idle",
     }
-    let linked = dirs.iter().any(|dir| {
-        install
-            .wanted_by
-            .iter()
-            .map(|t| (t, "wants"))
-            .chain(install.required_by.iter().map(|t| (t, "requires")))
-            .any(|(t, kind)| {
-                dir.join(format!("{t}.{kind}"))
-                    .join(&unit.name)
-                    .symlink_metadata()
-                    .is_ok()
-            })
-    });
-    if linked {
-        "enabled".into()
-    } else {
-        "disabled".into()
+}
+
+fn restart_name(r: Restart) -> &'static str {
+    match r {
+        Restart::No => "no",
+        Restart::OnSuccess => "on-success",
+        Restart::OnFailure => "on-failure",
+        Restart::OnAbnormal => "on-abnormal",
+        Restart::OnWatchdog => "on-watchdog",
+        Restart::OnAbort => "on-abort",
+        Restart::Always => "always",
     }
+}
+
+fn notify_access_name(n: NotifyAccess) -> &'static str {
+    match n {
+        NotifyAccess::None => "none",
+        NotifyAccess::Main => "main",
+        NotifyAccess::Exec => "exec",
+        NotifyAccess::All => "all",
+    }
+}
+
+/// `ExecMainCode=` (the `CLD_*` code: 1 exited, 2 killed, 3 dumped; 0 before any exit)
+/// and `ExecMainStatus=` (the exit status or the signal).
+fn exec_main_code_status(exit: Option<ExitStatus>) -> (u8, i32) {
+    match exit {
+        None => (0, 0),
+        Some(ExitStatus::Exited(code)) => (1, code),
+        Some(ExitStatus::Killed {
+            signal,
+            core_dumped,
+        }) => (if core_dumped { 3 } else { 2 }, signal),
+    }
+}
+
+/// The dependency properties of `show`, in systemd's order.
+const DEPENDENCY_PROPERTIES: &[(&str, Dependency)] = &[
+    ("Requires", Dependency::Requires),
+    ("Requisite", Dependency::Requisite),
+    ("Wants", Dependency::Wants),
+    ("BindsTo", Dependency::BindsTo),
+    ("PartOf", Dependency::PartOf),
+    ("Upholds", Dependency::Upholds),
+    ("RequiredBy", Dependency::RequiredBy),
+    ("RequisiteOf", Dependency::RequisiteOf),
+    ("WantedBy", Dependency::WantedBy),
+    ("BoundBy", Dependency::BoundBy),
+    ("UpheldBy", Dependency::UpheldBy),
+    ("ConsistsOf", Dependency::ConsistsOf),
+    ("Conflicts", Dependency::Conflicts),
+    ("ConflictedBy", Dependency::ConflictedBy),
+    ("Before", Dependency::Before),
+    ("After", Dependency::After),
+    ("OnSuccess", Dependency::OnSuccess),
+    ("OnSuccessOf", Dependency::OnSuccessOf),
+    ("OnFailure", Dependency::OnFailure),
+    ("OnFailureOf", Dependency::OnFailureOf),
+    ("Triggers", Dependency::Triggers),
+    ("TriggeredBy", Dependency::TriggeredBy),
+    ("PropagatesReloadTo", Dependency::PropagatesReloadTo),
+    ("ReloadPropagatedFrom", Dependency::ReloadPropagatedFrom),
+    ("PropagatesStopTo", Dependency::PropagatesStopTo),
+    ("StopPropagatedFrom", Dependency::StopPropagatedFrom),
+    ("JoinsNamespaceOf", Dependency::JoinsNamespaceOf),
+];
+
+/// `show`'s selection: the named properties (empty or not) in systemd's order, or every
+/// property that has a value, as `systemctl show` without `--all`.
+fn select_properties(all: Vec<(String, String)>, wanted: &[String]) -> Vec<(String, String)> {
+    all.into_iter()
+        .filter(|(k, v)| {
+            if wanted.is_empty() {
+                !v.is_empty()
+            } else {
+                wanted.iter().any(|w| w == k)
+            }
+        })
+        .collect()
 }
 
 fn process_command_line(pid: u32) -> String {
@@ -538,10 +656,35 @@ impl Daemon {
                 }
             }
             Call::DaemonReload => {
-                let with_job: Vec<UnitId> = self.engine.jobs().map(|j| j.unit).collect();
-                self.reg.reload(|u| !with_job.contains(&u));
-                eprintln!("sysmaster: reloaded unit files");
+                self.reload_unit_files();
                 Reply::ok(Answer::Done)
+            }
+            Call::Show { units, properties } => self.call_show(&units, &properties),
+            Call::ListUnitFiles { patterns } => {
+                let paths = self.unit_file_paths();
+                let list = unitfiles::list(&paths, &HostFacts::from_system(), |n| {
+                    patterns.is_empty() || patterns.iter().any(|p| glob(p, n))
+                })
+                .into_iter()
+                .map(|(name, state)| UnitFileInfo {
+                    name,
+                    state: state.as_str().to_string(),
+                })
+                .collect();
+                Reply::ok(Answer::UnitFiles(list))
+            }
+            Call::UnitFileChange { change, units } => self.call_unit_file_change(change, &units),
+            Call::SetDefault { unit } => {
+                let paths = self.unit_file_paths();
+                let result = unitfiles::set_default(&paths, &unit, &HostFacts::from_system());
+                self.unit_files_changed(result)
+            }
+            Call::GetDefault => {
+                let paths = self.unit_file_paths();
+                match unitfiles::get_default(&paths, &HostFacts::from_system()) {
+                    Ok(name) => Reply::ok(Answer::Default(name)),
+                    Err(e) => Reply::error(ErrorKind::Failed, e.0),
+                }
             }
             Call::Shutdown { .. } => Reply::error(
                 ErrorKind::Unsupported,
@@ -623,6 +766,258 @@ impl Daemon {
         }
     }
 
+    /// `daemon-reload`: the search path is scanned again and every unit without a job is
+    /// loaded again.
+    fn reload_unit_files(&mut self) {
+        let with_job: Vec<UnitId> = self.engine.jobs().map(|j| j.unit).collect();
+        self.reg.reload(|u| !with_job.contains(&u));
+        eprintln!("sysmaster: reloaded unit files");
+    }
+
+    /// Where unit-file changes go: the first `--unit-path` directory, or
+    /// `/etc/systemd/system` on the default search path (see `unitfiles`).
+    fn unit_file_paths(&self) -> unitfiles::Paths {
+        unitfiles::Paths::for_search_path(self.unit_dirs())
+    }
+
+    /// The reply to a unit-file change; a change that did something is followed by a
+    /// reload, as systemctl follows `enable` & co. with `daemon-reload`.
+    fn unit_files_changed(
+        &mut self,
+        result: Result<Vec<unitfiles::Change>, unitfiles::InstallError>,
+    ) -> Reply {
+        match result {
+            Ok(changes) => {
+                let modified = changes
+                    .iter()
+                    .any(|c| !matches!(c, unitfiles::Change::Masked { .. }));
+                if modified {
+                    self.reload_unit_files();
+                }
+                Reply::ok(Answer::Changes(
+                    changes.iter().map(|c| c.to_wire()).collect(),
+                ))
+            }
+            Err(e) => Reply::error(ErrorKind::Failed, e.0),
+        }
+    }
+
+    fn call_unit_file_change(&mut self, change: UnitFileChange, units: &[String]) -> Reply {
+        let paths = self.unit_file_paths();
+        let host = HostFacts::from_system();
+        let result = match change {
+            UnitFileChange::Enable => unitfiles::enable(&paths, units, &host),
+            UnitFileChange::Disable => unitfiles::disable(&paths, units, &host),
+            UnitFileChange::Mask => unitfiles::mask(&paths, units),
+            UnitFileChange::Unmask => unitfiles::unmask(&paths, units),
+        };
+        self.unit_files_changed(result)
+    }
+
+    /// `show`: the properties of each unit, or of the manager when none is named.
+    fn call_show(&mut self, units: &[String], wanted: &[String]) -> Reply {
+        if units.is_empty() {
+            return Reply::ok(Answer::Properties(vec![select_properties(
+                self.manager_properties(),
+                wanted,
+            )]));
+        }
+        let ids = match self.lookup_units(units) {
+            Ok(ids) => ids,
+            Err(r) => return r,
+        };
+        let paths = self.unit_file_paths();
+        let host = HostFacts::from_system();
+        let blocks = ids
+            .into_iter()
+            .map(|u| select_properties(self.unit_properties(u, &paths, &host), wanted))
+            .collect();
+        Reply::ok(Answer::Properties(blocks))
+    }
+
+    /// The manager's own properties (`sctl show` without a unit).
+    fn manager_properties(&self) -> Vec<(String, String)> {
+        let failed = self
+            .reg
+            .units()
+            .filter(|u| u.active_state() == units::ActiveState::Failed)
+            .count();
+        let jobs = self.engine.jobs().count();
+        let state = if self.shutting_down.is_some() {
+            "stopping"
+        } else if jobs > 0 {
+            "starting"
+        } else if failed > 0 {
+            "degraded"
+        } else {
+            "running"
+        };
+        let dirs: Vec<String> = self
+            .unit_dirs()
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect();
+        let p = |k: &str, v: String| (k.to_string(), v);
+        vec![
+            p("Version", env!("CARGO_PKG_VERSION").to_string()),
+            p(
+                "NNames",
+                self.reg
+                    .units()
+                    .map(|u| u.loaded.names.len())
+                    .sum::<usize>()
+                    .to_string(),
+            ),
+            p("NFailedUnits", failed.to_string()),
+            p("NJobs", jobs.to_string()),
+            p("UnitPath", dirs.join(" ")),
+            p("SystemState", state.to_string()),
+        ]
+    }
+
+    /// Every property `show` knows of one unit, in `systemctl show`'s order: a service's
+    /// own properties first, then those of every unit.
+    fn unit_properties(
+        &self,
+        u: UnitId,
+        paths: &unitfiles::Paths,
+        host: &HostFacts,
+    ) -> Vec<(String, String)> {
+        let Some(unit) = self.reg.unit(u) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut p = |k: &str, v: String| out.push((k.to_string(), v));
+        if let Some(s) = unit.service() {
+            let c = s.config();
+            let (code, status) = exec_main_code_status(s.main_exit());
+            p("Type", service_type_name(c.service_type).into());
+            p("Restart", restart_name(c.restart).into());
+            p("PIDFile", c.pid_file.clone().unwrap_or_default());
+            p("NotifyAccess", notify_access_name(c.notify_access).into());
+            p("RestartUSec", format_timespan(c.restart_usec));
+            p("TimeoutStartUSec", format_timespan(c.timeout_start));
+            p("TimeoutStopUSec", format_timespan(c.timeout_stop));
+            p("TimeoutAbortUSec", format_timespan(c.timeout_abort));
+            p("RuntimeMaxUSec", format_timespan(c.runtime_max));
+            p(
+                "WatchdogUSec",
+                format_timespan(s.watchdog_usec().unwrap_or(0)),
+            );
+            p("RemainAfterExit", yes_no(c.remain_after_exit));
+            p("GuessMainPID", yes_no(c.guess_main_pid));
+            p("MainPID", s.main_pid().unwrap_or(0).to_string());
+            p("ControlPID", s.control_pid().unwrap_or(0).to_string());
+            p(
+                "StatusText",
+                s.status_text().unwrap_or_default().to_string(),
+            );
+            p("StatusErrno", s.status_errno().unwrap_or(0).to_string());
+            p("Result", s.result().as_str().into());
+            p("ReloadResult", s.reload_result().as_str().into());
+            p("NRestarts", s.restart_count().to_string());
+            p("ExecMainCode", code.to_string());
+            p("ExecMainStatus", status.to_string());
+        }
+        let names_of = |dep: Dependency| -> String {
+            let mut names: Vec<String> = self
+                .reg
+                .graph
+                .get(u, dep)
+                .map(|o| self.reg.name_of(o))
+                .collect();
+            names.sort();
+            names.join(" ")
+        };
+        p("Id", unit.name.clone());
+        p("Names", unit.loaded.names.join(" "));
+        for (key, dep) in DEPENDENCY_PROPERTIES {
+            p(key, names_of(*dep));
+        }
+        let config = &unit.loaded.config.unit;
+        p("Documentation", config.documentation.join(" "));
+        p("Description", unit.description());
+        p("LoadState", unit.loaded.load_state.to_string());
+        let active = unit.active_state();
+        p("ActiveState", active.to_string());
+        p("SubState", unit.sub_state());
+        p(
+            "FragmentPath",
+            unit.loaded
+                .fragment
+                .as_ref()
+                .map(|f| f.display().to_string())
+                .unwrap_or_default(),
+        );
+        let dropins: Vec<String> = unit
+            .loaded
+            .dropins
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect();
+        p("DropInPaths", dropins.join(" "));
+        p("UnitFileState", unit_file_state(unit, paths, host));
+        // Only the time of the last change of the active state is kept: it is the time the
+        // unit entered the state it is in now.
+        let since = |states: &[units::ActiveState]| {
+            show_timestamp(unit.state_change_usec.filter(|_| states.contains(&active)))
+        };
+        use units::ActiveState as A;
+        p(
+            "StateChangeTimestamp",
+            show_timestamp(unit.state_change_usec),
+        );
+        p("ActiveEnterTimestamp", since(&[A::Active, A::Reloading]));
+        p("InactiveEnterTimestamp", since(&[A::Inactive, A::Failed]));
+        let loaded = unit.loaded.load_state == unitfile::load::LoadState::Loaded;
+        p(
+            "CanStart",
+            yes_no(loaded && unit.supported() && !config.refuse_manual_start.unwrap_or(false)),
+        );
+        p(
+            "CanStop",
+            yes_no(
+                loaded
+                    && !config.refuse_manual_stop.unwrap_or(false)
+                    && jobs::Units::can_stop(&self.reg, u),
+            ),
+        );
+        p("CanReload", yes_no(jobs::Units::can_reload(&self.reg, u)));
+        p(
+            "CanIsolate",
+            yes_no(loaded && config.allow_isolate.unwrap_or(false)),
+        );
+        p(
+            "Job",
+            self.engine
+                .job_of(u)
+                .map(|j| j.id.0.to_string())
+                .unwrap_or_default(),
+        );
+        p(
+            "RefuseManualStart",
+            yes_no(config.refuse_manual_start.unwrap_or(false)),
+        );
+        p(
+            "RefuseManualStop",
+            yes_no(config.refuse_manual_stop.unwrap_or(false)),
+        );
+        p(
+            "AllowIsolate",
+            yes_no(config.allow_isolate.unwrap_or(false)),
+        );
+        p(
+            "DefaultDependencies",
+            yes_no(config.default_dependencies.unwrap_or(true)),
+        );
+        p(
+            "IgnoreOnIsolate",
+            yes_no(config.ignore_on_isolate.unwrap_or(false)),
+        );
+        p("InvocationID", unit.invocation_id.clone());
+        out
+    }
+
     fn status(&self, u: UnitId) -> Option<UnitStatus> {
         let unit = self.reg.unit(u)?;
         let service = unit.service();
@@ -650,7 +1045,11 @@ impl Daemon {
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect(),
-            unit_file_state: unit_file_state(unit, self.unit_dirs()),
+            unit_file_state: unit_file_state(
+                unit,
+                &self.unit_file_paths(),
+                &HostFacts::from_system(),
+            ),
             state_change_usec: unit.state_change_usec,
             main_pid,
             status_text: service.and_then(|s| s.status_text()).map(str::to_string),

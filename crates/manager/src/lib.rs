@@ -4,8 +4,8 @@
 //!
 //! Modules: [`daemon`] (the poll loop, effects, jobs, signals), `control` (the control
 //! socket's clients and calls), [`registry`] (units, names, loading, the graph),
-//! [`timers`], [`logbuf`] (captured output), [`conditions`], [`exec`] (exec context → spawn plan) and
-//! [`users`].
+//! [`timers`], [`logbuf`] (captured output), [`conditions`], [`exec`] (exec context →
+//! spawn plan), [`unitfiles`] (enable, disable, mask and unit-file states) and [`users`].
 
 pub mod conditions;
 mod control;
@@ -14,4 +14,5 @@ pub mod exec;
 pub mod logbuf;
 pub mod registry;
 pub mod timers;
+pub mod unitfiles;
 pub mod users;

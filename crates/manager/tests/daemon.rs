@@ -429,8 +429,9 @@ fn bad_requests_get_errors_and_the_manager_keeps_answering() {
     assert_eq!(error_kind(Some(r)), Some(ErrorKind::NoSuchUnit));
     let r = m.call(Call::WaitJobs { jobs: vec![4242] });
     assert_eq!(error_kind(Some(r)), Some(ErrorKind::NoSuchJob));
+    // No default.target in the unit directory.
     let r = m.call(Call::GetDefault);
-    assert_eq!(error_kind(Some(r)), Some(ErrorKind::Unsupported));
+    assert_eq!(error_kind(Some(r)), Some(ErrorKind::Failed));
 
     // An oversized message closes that connection only.
     let mut big = m.connect();
