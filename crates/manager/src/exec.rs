@@ -155,6 +155,14 @@ pub fn plan(req: Request, paths: &Paths) -> Result<Plan, PlanError> {
         }),
         credentials,
         setsid: true,
+        // StandardInput=tty* makes the terminal the session's controlling one;
+        // tty-force takes it from whoever holds it.
+        controlling_tty: match &ctx.standard_input {
+            Some(Input::Kind(StdInput::Tty | StdInput::TtyFail)) => Some(false),
+            Some(Input::Kind(StdInput::TtyForce)) => Some(true),
+            _ => None,
+        },
+        tty_reset: ctx.tty_reset.unwrap_or(false),
         ignore_sigpipe: ctx.ignore_sigpipe.unwrap_or(true),
         no_new_privileges: !privileged && ctx.sandbox.no_new_privileges.unwrap_or(false),
         cgroup_procs: req.cgroup_procs,

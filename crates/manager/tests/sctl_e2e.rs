@@ -189,7 +189,16 @@ fn start_stop_restart_and_the_state_queries() {
     let pid = m.property("sleeper.service", "MainPID");
     assert!(pid.parse::<u32>().unwrap() > 0, "{pid}");
 
-    let status = m.expect(&["status", "sleeper"], 0).stdout;
+    // Type=simple is running as soon as it is forked, so the process may still carry the
+    // manager's name for a moment before its exec; wait for the command name.
+    let mut status = m.expect(&["status", "sleeper"], 0).stdout;
+    for _ in 0..100 {
+        if status.contains("(sleep)") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        status = m.expect(&["status", "sleeper"], 0).stdout;
+    }
     assert!(
         status.starts_with("● sleeper.service - Sleeper\n"),
         "{status}"

@@ -25,6 +25,7 @@ pub enum Step {
     Limits,
     OomAdjust,
     SignalMask,
+    Stdin,
     Ioprio,
     SetScheduler,
     Group,
@@ -34,7 +35,7 @@ pub enum Step {
     NoNewPrivileges,
 }
 
-const STEPS: [Step; 14] = [
+const STEPS: [Step; 15] = [
     Step::Chdir,
     Step::Nice,
     Step::Fds,
@@ -42,6 +43,7 @@ const STEPS: [Step; 14] = [
     Step::Limits,
     Step::OomAdjust,
     Step::SignalMask,
+    Step::Stdin,
     Step::Ioprio,
     Step::SetScheduler,
     Step::Group,
@@ -62,6 +64,7 @@ impl Step {
             Step::Limits => 205,
             Step::OomAdjust => 206,
             Step::SignalMask => 207,
+            Step::Stdin => 208,
             Step::Ioprio => 211,
             Step::SetScheduler => 214,
             Step::Group => 216,
@@ -82,6 +85,7 @@ impl Step {
             Step::Limits => "LIMITS",
             Step::OomAdjust => "OOM_ADJUST",
             Step::SignalMask => "SIGNAL_MASK",
+            Step::Stdin => "STDIN",
             Step::Ioprio => "IOPRIO",
             Step::SetScheduler => "SETSCHEDULER",
             Step::Group => "GROUP",
@@ -131,6 +135,12 @@ pub struct Plan {
     pub credentials: Option<Credentials>,
     /// Start a new session, detached from the manager's terminal.
     pub setsid: bool,
+    /// Make standard input (a terminal) the controlling terminal of the new session, as
+    /// `StandardInput=tty` does; `Some(true)` steals it from another session
+    /// (`tty-force`). Needs `setsid`.
+    pub controlling_tty: Option<bool>,
+    /// Reset the terminal on standard input to sane settings first (`TTYReset=yes`).
+    pub tty_reset: bool,
     pub ignore_sigpipe: bool,
     pub no_new_privileges: bool,
     /// The `cgroup.procs` file of the unit's group, opened for writing.
@@ -383,6 +393,14 @@ unsafe fn child(plan: &Plan, p: &Prepared, mut report: RawFd) -> ! {
         0,
     );
 
+    if plan.tty_reset {
+        reset_terminal();
+    }
+    if let Some(force) = plan.controlling_tty {
+        if libc::ioctl(0, libc::TIOCSCTTY, libc::c_int::from(force)) < 0 {
+            fail(report, Step::Stdin);
+        }
+    }
     if let Some(mask) = plan.umask {
         libc::umask(mask as libc::mode_t);
     }
@@ -457,4 +475,31 @@ unsafe fn child(plan: &Plan, p: &Prepared, mut report: RawFd) -> ! {
     }
     libc::execve(plan.path.as_ptr(), p.argv.as_ptr(), p.env.as_ptr());
     fail(report, Step::Exec)
+}
+
+/// Puts the terminal on fd 0 into a sane cooked mode, as `TTYReset=yes` asks: line
+/// editing, echo, signals from the keyboard, CR/NL translation. Failures are ignored
+/// (stdin may not be a terminal), as systemd ignores them.
+///
+/// # Safety
+/// Only to be called in the forked child; uses raw syscalls on fd 0 only.
+unsafe fn reset_terminal() {
+    let mut t: libc::termios = std::mem::zeroed();
+    if libc::tcgetattr(0, &mut t) < 0 {
+        return;
+    }
+    t.c_iflag &=
+        !(libc::IGNBRK | libc::BRKINT | libc::ISTRIP | libc::INLCR | libc::IGNCR | libc::IXON);
+    t.c_iflag |= libc::ICRNL | libc::IMAXBEL | libc::IUTF8;
+    t.c_oflag |= libc::ONLCR | libc::OPOST;
+    t.c_cflag |= libc::CREAD;
+    t.c_lflag |= libc::ISIG
+        | libc::ICANON
+        | libc::IEXTEN
+        | libc::ECHO
+        | libc::ECHOE
+        | libc::ECHOK
+        | libc::ECHOCTL
+        | libc::ECHOKE;
+    libc::tcsetattr(0, libc::TCSANOW, &t);
 }

@@ -162,3 +162,33 @@ fn a_new_session_and_default_signals() {
         "no signal stays ignored"
     );
 }
+
+#[test]
+fn a_terminal_becomes_the_controlling_tty() {
+    let (mut master, mut slave) = (0, 0);
+    let r = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(r, 0);
+    let master = unsafe { File::from_raw_fd(master) };
+    let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+    let mut plan = sh("tty; ps -o tty= -p $$; stty -a | grep -o ' icanon'");
+    plan.stdio[0] = Some(slave);
+    plan.setsid = true;
+    plan.controlling_tty = Some(false);
+    plan.tty_reset = true;
+    let (exec, exit, out) = run(plan);
+    drop(master);
+    assert!(exec.is_ok());
+    assert_eq!(exit, Exit::Exited(0));
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("/dev/pts/"), "{out}");
+    assert_eq!(format!("/dev/{}", lines[1].trim()), lines[0], "{out}");
+    assert_eq!(lines[2], " icanon");
+}
