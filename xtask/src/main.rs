@@ -4,6 +4,9 @@
 //! - `cargo xtask test`: the whole test suite, exactly what CI runs (`.ci/run`).
 //! - `cargo xtask demo`: the main job until the VM boot exists: verifies the example unit
 //!   directory and Debian's own unit files with `sctl verify`, and shows `sctl cat`.
+//! - `cargo xtask bench-manager [--units N] [--runs K]`: the release manager's memory
+//!   and start/stop/reload times with N generated units, against the cost of spawning the
+//!   same processes directly (see [`bench_manager`]).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -16,7 +19,8 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("demo") => demo(),
-        _ => Err("usage: cargo xtask <test|demo>\n  test  run the whole test suite (what CI runs)\n  demo  verify unit files with sctl".to_string()),
+        Some("bench-manager") => bench_manager(args.get(1..).unwrap_or_default()),
+        _ => Err("usage: cargo xtask <test|demo|bench-manager>\n  test  run the whole test suite (what CI runs)\n  demo  verify unit files with sctl\n  bench-manager [--units N] [--runs K]  the manager's memory and start/stop times".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -240,4 +244,358 @@ fn demo() -> Result<()> {
         break;
     }
     Ok(())
+}
+
+// ---- bench-manager ----
+
+/// The measurements of one benchmark run; times in seconds, sizes in MiB.
+#[derive(Debug, Clone, Copy, Default)]
+struct BenchRun {
+    rss_idle: f64,
+    rss_loaded: f64,
+    rss_started: f64,
+    rss_reloaded: f64,
+    rss_stopped: f64,
+    load: f64,
+    start: f64,
+    reload: f64,
+    stop: f64,
+    exit: f64,
+    spawn_floor: f64,
+    kill_floor: f64,
+}
+
+/// `cargo xtask bench-manager [--units N] [--runs K]`: builds the release `sysmaster` and
+/// `sctl`, generates N services (every even one `Type=oneshot` running `/bin/true` with
+/// `RemainAfterExit=yes`, every odd one running `sleep infinity`; unit i > 0 wants, or for
+/// every third one requires, and is ordered after unit i/2, so the graph is a binary tree
+/// of depth log2 N; all are wanted by `bench.target`, which is ordered after them all, so
+/// that its start job, the one `sctl start` waits for, ends when every unit is up; no
+/// default dependencies), and per run
+/// starts a fresh manager on them and measures:
+///
+/// - RSS (`VmRSS`) idle, after `sctl status bench.target` loaded the closure, after
+///   `sctl start bench.target` (every unit active), after `sctl daemon-reload`, and after
+///   `sctl stop` of every unit;
+/// - the wall time of those `sctl` calls, and of the manager's exit on SIGTERM;
+/// - the floor: spawning the same N processes directly and reaping the `true`s
+///   (`spawn floor`), then killing and reaping the `sleep`s (`kill floor`).
+///
+/// Prints medians over K runs and the ratios of start and stop to their floors.
+fn bench_manager(args: &[String]) -> Result<()> {
+    let mut units = 1000usize;
+    let mut runs = 3usize;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut number = |what: &str| -> Result<usize> {
+            it.next()
+                .and_then(|v| v.parse().ok())
+                .filter(|&n: &usize| n > 0)
+                .ok_or_else(|| format!("{what} needs a positive number"))
+        };
+        match a.as_str() {
+            "--units" => units = number("--units")?,
+            "--runs" => runs = number("--runs")?,
+            other => return Err(format!("bench-manager: unknown argument {other}")),
+        }
+    }
+    step("building the release sysmaster and sctl");
+    run(
+        "cargo",
+        &[
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "manager",
+            "-p",
+            "sctl",
+        ],
+    )?;
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let bins = target.join("release");
+    let base = env::temp_dir().join(format!("sysmaster-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let unit_dir = base.join("units");
+    std::fs::create_dir_all(&unit_dir).map_err(|e| format!("{}: {e}", unit_dir.display()))?;
+    let names = bench_write_units(&unit_dir, units)?;
+    step(&format!(
+        "{runs} run(s) with {units} units ({} oneshot + {} simple)",
+        units.div_ceil(2),
+        units / 2
+    ));
+    let mut results = Vec::new();
+    for i in 0..runs {
+        let r = bench_one(&bins, &base.join(format!("run{i}")), &unit_dir, &names);
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&base);
+                return Err(e);
+            }
+        };
+        eprintln!("run {}: {r:?}", i + 1);
+        results.push(r);
+    }
+    let _ = std::fs::remove_dir_all(&base);
+    bench_print(units, &results);
+    Ok(())
+}
+
+/// Writes the unit graph; returns the service names.
+fn bench_write_units(dir: &Path, n: usize) -> Result<Vec<String>> {
+    let names: Vec<String> = (0..n).map(|i| format!("b{i:05}.service")).collect();
+    let write = |name: &str, text: String| {
+        std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"))
+    };
+    for (i, name) in names.iter().enumerate() {
+        let mut text = format!("[Unit]\nDescription=bench unit {i}\nDefaultDependencies=no\n");
+        if let Some(parent) = names.get(i / 2).filter(|_| i > 0) {
+            let dep = if i % 3 == 0 { "Requires" } else { "Wants" };
+            text.push_str(&format!("{dep}={parent}\nAfter={parent}\n"));
+        }
+        if i % 2 == 0 {
+            text.push_str("[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n");
+        } else {
+            text.push_str("[Service]\nExecStart=/bin/sleep infinity\n");
+        }
+        write(name, text)?;
+    }
+    let mut target = String::from("[Unit]\nDescription=bench\nDefaultDependencies=no\n");
+    for chunk in names.chunks(50) {
+        let list = chunk.join(" ");
+        target.push_str(&format!("Wants={list}\nAfter={list}\n"));
+    }
+    write("bench.target", target)?;
+    Ok(names)
+}
+
+/// `VmRSS` of a process in MiB.
+fn rss_mib(pid: u32) -> Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .ok_or_else(|| format!("no VmRSS in /proc/{pid}/status"))
+}
+
+/// Runs `sctl` against the bench manager; returns the wall time. `ok_codes` are the exit
+/// codes that mean success for this verb.
+fn bench_sctl(bins: &Path, runtime: &Path, args: &[&str], ok_codes: &[i32]) -> Result<f64> {
+    let started = std::time::Instant::now();
+    let out = Command::new(bins.join("sctl"))
+        .arg("--runtime-dir")
+        .arg(runtime)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run sctl: {e}"))?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let code = out.status.code().unwrap_or(-1);
+    if !ok_codes.contains(&code) {
+        return Err(format!(
+            "sctl {} exited with {code}: {}",
+            args.first().copied().unwrap_or_default(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(elapsed)
+}
+
+/// Kills a manager left running by a failed run.
+struct Manager(std::process::Child);
+
+impl Drop for Manager {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn bench_one(bins: &Path, dir: &Path, unit_dir: &Path, names: &[String]) -> Result<BenchRun> {
+    let mut r = BenchRun::default();
+    let runtime = dir.join("run");
+    std::fs::create_dir_all(&runtime).map_err(|e| format!("{}: {e}", runtime.display()))?;
+    let log = std::fs::File::create(dir.join("manager.log")).map_err(|e| e.to_string())?;
+    let child = Command::new(bins.join("sysmaster"))
+        .arg("--unit-path")
+        .arg(unit_dir)
+        .arg("--runtime-dir")
+        .arg(&runtime)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("cannot start sysmaster: {e}"))?;
+    let mut manager = Manager(child);
+    let pid = manager.0.id();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while bench_sctl(bins, &runtime, &["list-jobs"], &[0]).is_err() {
+        if std::time::Instant::now() > deadline {
+            return Err("the manager did not come up in 10 s".to_string());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    r.rss_idle = rss_mib(pid)?;
+    // `status` exits 3 for an inactive unit; loading is what is measured here.
+    r.load = bench_sctl(bins, &runtime, &["status", "bench.target"], &[0, 3])?;
+    r.rss_loaded = rss_mib(pid)?;
+    r.start = bench_sctl(bins, &runtime, &["start", "bench.target"], &[0])?;
+    r.rss_started = rss_mib(pid)?;
+    let listing = Command::new(bins.join("sctl"))
+        .arg("--runtime-dir")
+        .arg(&runtime)
+        .args([
+            "list-units",
+            "--no-legend",
+            "--state=active",
+            "--type=service",
+        ])
+        .output()
+        .map_err(|e| format!("cannot run sctl: {e}"))?;
+    let active = String::from_utf8_lossy(&listing.stdout).lines().count();
+    if active != names.len() {
+        return Err(format!(
+            "{active} of {} services are active after the start",
+            names.len()
+        ));
+    }
+    r.reload = bench_sctl(bins, &runtime, &["daemon-reload"], &[0])?;
+    r.rss_reloaded = rss_mib(pid)?;
+    let mut stop: Vec<&str> = vec!["stop", "bench.target"];
+    stop.extend(names.iter().map(String::as_str));
+    r.stop = bench_sctl(bins, &runtime, &stop, &[0])?;
+    r.rss_stopped = rss_mib(pid)?;
+    let started = std::time::Instant::now();
+    run("kill", &["-TERM", &pid.to_string()])?;
+    let status = manager
+        .0
+        .wait()
+        .map_err(|e| format!("waiting for sysmaster: {e}"))?;
+    r.exit = started.elapsed().as_secs_f64();
+    if !status.success() {
+        return Err(format!("sysmaster exited with {status}"));
+    }
+    let (spawn, kill) = bench_floor(names.len())?;
+    r.spawn_floor = spawn;
+    r.kill_floor = kill;
+    Ok(r)
+}
+
+/// Spawns the bench's processes directly: the time to spawn them all and reap the `true`s,
+/// then the time to kill and reap the `sleep`s.
+fn bench_floor(n: usize) -> Result<(f64, f64)> {
+    use std::process::Stdio;
+    let started = std::time::Instant::now();
+    let mut trues = Vec::new();
+    let mut sleeps = Vec::new();
+    for i in 0..n {
+        let mut c = if i % 2 == 0 {
+            Command::new("/bin/true")
+        } else {
+            let mut c = Command::new("/bin/sleep");
+            c.arg("infinity");
+            c
+        };
+        c.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = c.spawn().map_err(|e| format!("spawn: {e}"))?;
+        if i % 2 == 0 {
+            trues.push(child);
+        } else {
+            sleeps.push(child);
+        }
+    }
+    for mut c in trues {
+        c.wait().map_err(|e| format!("wait: {e}"))?;
+    }
+    let spawn = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
+    for c in &mut sleeps {
+        c.kill().map_err(|e| format!("kill: {e}"))?;
+    }
+    for mut c in sleeps {
+        c.wait().map_err(|e| format!("wait: {e}"))?;
+    }
+    Ok((spawn, started.elapsed().as_secs_f64()))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match (v.get(n / 2), n % 2) {
+        (Some(&m), 1) => m,
+        (Some(&hi), _) => v.get(n / 2 - 1).map_or(hi, |&lo| (lo + hi) / 2.0),
+        (None, _) => 0.0,
+    }
+}
+
+/// A table row: title, the measure, its unit, the floor it is compared to.
+type BenchRow = (
+    &'static str,
+    fn(&BenchRun) -> f64,
+    &'static str,
+    Option<f64>,
+);
+
+fn bench_print(units: usize, results: &[BenchRun]) {
+    let col = |f: fn(&BenchRun) -> f64| results.iter().map(f).collect::<Vec<f64>>();
+    let stat = |f: fn(&BenchRun) -> f64| {
+        let v = col(f);
+        let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (median(v), min, max)
+    };
+    let spawn_floor = stat(|r| r.spawn_floor).0;
+    let kill_floor = stat(|r| r.kill_floor).0;
+    println!(
+        "\nsysmaster with {units} units, {} run(s): median (min..max)",
+        results.len()
+    );
+    println!("{:<34} {:>22} {:>9}", "measure", "value", "vs floor");
+    let rows: [BenchRow; 12] = [
+        ("RSS idle", |r| r.rss_idle, "MiB", None),
+        ("RSS after loading", |r| r.rss_loaded, "MiB", None),
+        ("RSS after start", |r| r.rss_started, "MiB", None),
+        ("RSS after daemon-reload", |r| r.rss_reloaded, "MiB", None),
+        ("RSS after stop", |r| r.rss_stopped, "MiB", None),
+        ("load (sctl status bench.target)", |r| r.load, "s", None),
+        (
+            "sctl start bench.target",
+            |r| r.start,
+            "s",
+            Some(spawn_floor),
+        ),
+        ("sctl daemon-reload", |r| r.reload, "s", None),
+        ("sctl stop (every unit)", |r| r.stop, "s", Some(kill_floor)),
+        ("exit on SIGTERM (all stopped)", |r| r.exit, "s", None),
+        (
+            "floor: spawn N, reap the trues",
+            |r| r.spawn_floor,
+            "s",
+            None,
+        ),
+        (
+            "floor: kill and reap the sleeps",
+            |r| r.kill_floor,
+            "s",
+            None,
+        ),
+    ];
+    for (name, f, unit, floor) in rows {
+        let (m, lo, hi) = stat(f);
+        let ratio = floor
+            .filter(|&fl| fl > 0.0)
+            .map_or_else(String::new, |fl| format!("{:.2}x", m / fl));
+        let value = format!("{m:.3} ({lo:.3}..{hi:.3}) {unit}");
+        println!("{name:<34} {value:>22} {ratio:>9}");
+    }
 }

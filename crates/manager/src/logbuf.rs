@@ -12,9 +12,16 @@ pub const LOG_LINES: usize = 1000;
 pub const LINE_MAX: usize = 4096;
 
 /// A bounded ring of lines plus the incomplete line being assembled.
+///
+/// Every unit has one, and most hold a few short lines ("Started ..."), so the lines are
+/// packed into one byte ring, each as a 2-byte little-endian length and its UTF-8 bytes,
+/// rather than kept as one allocation per line. A line is at most [`LINE_MAX`] bytes, so
+/// its length always fits.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogBuffer {
-    lines: VecDeque<String>,
+    ring: VecDeque<u8>,
+    /// How many lines `ring` holds.
+    lines: usize,
     partial: Vec<u8>,
 }
 
@@ -50,25 +57,52 @@ impl LogBuffer {
 
     /// Stores one line, dropping the oldest when full.
     pub fn push_line(&mut self, line: &str) {
-        if self.lines.len() >= LOG_LINES {
-            self.lines.pop_front();
+        if self.lines >= LOG_LINES {
+            self.pop_oldest();
         }
-        let mut line = line.to_string();
-        if line.len() > LINE_MAX {
-            let mut cut = LINE_MAX;
-            while !line.is_char_boundary(cut) {
-                cut = cut.saturating_sub(1);
-            }
-            line.truncate(cut);
+        let mut cut = line.len().min(LINE_MAX);
+        while !line.is_char_boundary(cut) {
+            cut = cut.saturating_sub(1);
         }
-        self.lines.push_back(line);
+        let bytes = line.as_bytes().get(..cut).unwrap_or_default();
+        let len = u16::try_from(bytes.len()).unwrap_or(u16::MAX);
+        self.ring.extend(len.to_le_bytes());
+        self.ring
+            .extend(bytes.iter().take(usize::from(len)).copied());
+        self.lines += 1;
+    }
+
+    /// The length of the line starting at `at` in the ring.
+    fn len_at(&self, at: usize) -> usize {
+        let lo = self.ring.get(at).copied().unwrap_or(0);
+        let hi = self.ring.get(at + 1).copied().unwrap_or(0);
+        usize::from(u16::from_le_bytes([lo, hi]))
+    }
+
+    fn pop_oldest(&mut self) {
+        let end = (2 + self.len_at(0)).min(self.ring.len());
+        self.ring.drain(..end);
+        self.lines = self.lines.saturating_sub(1);
     }
 
     /// The last `n` lines (all when `n` is `None`), oldest first.
     pub fn last(&self, n: Option<usize>) -> Vec<String> {
-        let n = n.unwrap_or(self.lines.len()).min(self.lines.len());
-        let skip = self.lines.len().saturating_sub(n);
-        self.lines.iter().skip(skip).cloned().collect()
+        let n = n.unwrap_or(self.lines).min(self.lines);
+        let mut skip = self.lines.saturating_sub(n);
+        let mut out = Vec::with_capacity(n);
+        let mut at = 0;
+        while at < self.ring.len() {
+            let len = self.len_at(at);
+            let start = at + 2;
+            if skip > 0 {
+                skip -= 1;
+            } else {
+                let bytes: Vec<u8> = self.ring.range(start..).take(len).copied().collect();
+                out.push(String::from_utf8_lossy(&bytes).into_owned());
+            }
+            at = start + len;
+        }
+        out
     }
 }
 
@@ -99,6 +133,25 @@ mod tests {
         assert_eq!(all.len(), LOG_LINES);
         assert_eq!(all.first().map(String::as_str), Some("5"));
         assert_eq!(b.last(Some(1)), vec![(LOG_LINES + 4).to_string()]);
+    }
+
+    #[test]
+    fn lines_keep_newlines_and_multibyte_text() {
+        let mut b = LogBuffer::new();
+        b.push_line("two\nparts");
+        b.push_line("");
+        b.push_line("héllo ✓");
+        assert_eq!(b.last(None), vec!["two\nparts", "", "héllo ✓"]);
+        assert_eq!(b.last(Some(0)), Vec::<String>::new());
+        assert_eq!(b.last(Some(10)).len(), 3);
+    }
+
+    #[test]
+    fn a_long_line_is_cut_at_a_character_boundary() {
+        let mut b = LogBuffer::new();
+        let line = format!("{}é", "x".repeat(LINE_MAX - 1));
+        b.push_line(&line);
+        assert_eq!(b.last(None), vec!["x".repeat(LINE_MAX - 1)]);
     }
 
     #[test]

@@ -241,6 +241,8 @@ impl<'a> Cx<'a> {
                 ),
             }
         }
+        // The manager keeps every loaded unit's lists: no room to spare in them.
+        slot.shrink_to_fit();
     }
 
     /// A list of unit names; only the specifiers systemd allows in unit names apply.
@@ -288,7 +290,10 @@ impl<'a> Cx<'a> {
         }
         let Some(v) = self.expand(a) else { return };
         match parse(&v) {
-            Ok(v) => slot.push(v),
+            Ok(v) => {
+                slot.push(v);
+                slot.shrink_to_fit();
+            }
             Err(e) => self.bad(a, e),
         }
     }
@@ -317,10 +322,13 @@ impl<'a> Cx<'a> {
                 Ok((path, argv))
             });
             match expanded {
-                Ok((path, argv)) => {
+                Ok((mut path, mut argv)) => {
+                    path.shrink_to_fit();
+                    argv.iter_mut().for_each(String::shrink_to_fit);
                     cmd.path = path;
                     cmd.argv = argv;
                     slot.push(cmd);
+                    slot.shrink_to_fit();
                 }
                 Err(e) => {
                     let message =

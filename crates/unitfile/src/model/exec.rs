@@ -4,6 +4,7 @@
 
 use super::cx::Cx;
 use super::sandbox::{bool_or, Sandbox};
+use super::sparse::{shared_default, Sparse};
 use crate::diag::ValueError;
 use crate::syntax::Assignment;
 use crate::value::{self, CpuWeight, RLimit, SizeLimit, TasksMax, Usec};
@@ -208,12 +209,15 @@ pub struct ExecContext {
     pub ignore_sigpipe: Option<bool>,
     pub utmp_identifier: Option<String>,
     pub pam_name: Option<String>,
-    pub sandbox: Sandbox,
+    /// Allocated only for units that set a sandboxing directive.
+    pub sandbox: Sparse<Sandbox>,
 }
+
+shared_default!(ExecContext, CgroupContext, Sandbox);
 
 impl ExecContext {
     pub(crate) fn apply(&mut self, a: &Assignment, cx: &mut Cx) -> bool {
-        if self.sandbox.apply(a, cx) {
+        if self.sandbox.update(|s| s.apply(a, cx)) {
             return true;
         }
         match a.key.as_str() {
@@ -537,13 +541,13 @@ impl CgroupContext {
 pub(crate) fn apply_contexts(
     a: &Assignment,
     cx: &mut Cx,
-    exec: Option<&mut ExecContext>,
+    exec: Option<&mut Sparse<ExecContext>>,
     kill: Option<&mut KillContext>,
-    cgroup: Option<&mut CgroupContext>,
+    cgroup: Option<&mut Sparse<CgroupContext>>,
 ) -> bool {
-    exec.is_some_and(|e| e.apply(a, cx))
+    exec.is_some_and(|e| e.update(|e| e.apply(a, cx)))
         || kill.is_some_and(|k| k.apply(a, cx))
-        || cgroup.is_some_and(|c| c.apply(a, cx))
+        || cgroup.is_some_and(|c| c.update(|c| c.apply(a, cx)))
 }
 
 /// A time span whose bare numbers are seconds; re-exported for the type sections.

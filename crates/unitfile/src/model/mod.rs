@@ -18,6 +18,7 @@ pub mod exec;
 pub mod known;
 pub mod sandbox;
 pub mod service;
+pub mod sparse;
 pub mod syscalls;
 pub mod types;
 pub mod unit;
@@ -25,6 +26,7 @@ pub mod unit;
 pub use exec::{CgroupContext, ExecContext, KillContext};
 pub use sandbox::Sandbox;
 pub use service::Service;
+pub use sparse::Sparse;
 pub use types::{Automount, Mount, PathUnit, Scope, Slice, Socket, Swap, Timer};
 pub use unit::{Condition, Install, UnitSection};
 
@@ -96,7 +98,8 @@ pub fn sections(t: UnitType) -> Vec<&'static str> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnitConfig {
     pub unit: UnitSection,
-    pub install: Install,
+    /// Allocated only for units with `[Install]` settings ([`Sparse`]).
+    pub install: Sparse<Install>,
     pub kind: Kind,
     /// Directives systemd knows and sysmaster does not implement yet.
     pub unsupported: Vec<Assignment>,
@@ -110,7 +113,7 @@ impl UnitConfig {
     pub fn new(t: UnitType) -> UnitConfig {
         UnitConfig {
             unit: UnitSection::default(),
-            install: Install::default(),
+            install: Sparse::default(),
             kind: Kind::new(t),
             unsupported: Vec::new(),
             unknown: Vec::new(),
@@ -141,7 +144,7 @@ impl UnitConfig {
         }
         let handled = match a.section.as_str() {
             "Unit" => self.unit.apply(a, cx),
-            "Install" => self.install.apply(a, cx),
+            "Install" => self.install.update(|i| i.apply(a, cx)),
             _ => match &mut self.kind {
                 Kind::Service(s) => s.apply(a, cx, &mut self.unit),
                 Kind::Socket(s) => s.apply(a, cx),

@@ -2,6 +2,7 @@
 
 use super::cx::Cx;
 use super::exec::{apply_contexts, CgroupContext, ExecContext, KillContext, KillMode};
+use super::sparse::Sparse;
 use super::unit::{UnitSection, EMERGENCY_ACTIONS};
 use crate::diag::ValueError;
 use crate::exec::ExecCommand;
@@ -114,9 +115,11 @@ pub struct Service {
     pub sockets: Vec<String>,
     pub file_descriptor_store_max: Option<u32>,
     pub oom_policy: Option<OomPolicy>,
-    pub exec: ExecContext,
+    /// Allocated only when an exec setting is given ([`Sparse`]).
+    pub exec: Sparse<ExecContext>,
     pub kill: KillContext,
-    pub cgroup: CgroupContext,
+    /// Allocated only when a resource-control setting is given ([`Sparse`]).
+    pub cgroup: Sparse<CgroupContext>,
 }
 
 fn exit_statuses(slot: &mut Vec<ExitStatusSpec>, a: &Assignment, cx: &mut Cx) {

@@ -4,6 +4,7 @@
 use super::cx::{absolute_path, Cx};
 use super::exec::{apply_contexts, secs, CgroupContext, ExecContext, KillContext};
 use super::service::{OomPolicy, OOM_POLICIES};
+use super::sparse::Sparse;
 use super::unit::parse_u32;
 use crate::calendar::{self, CalendarSpec};
 use crate::diag::ValueError;
@@ -172,9 +173,11 @@ pub struct Socket {
     pub exec_start_post: Vec<ExecCommand>,
     pub exec_stop_pre: Vec<ExecCommand>,
     pub exec_stop_post: Vec<ExecCommand>,
-    pub exec: ExecContext,
+    /// Allocated only when an exec setting is given ([`Sparse`]).
+    pub exec: Sparse<ExecContext>,
     pub kill: KillContext,
-    pub cgroup: CgroupContext,
+    /// Allocated only when a resource-control setting is given ([`Sparse`]).
+    pub cgroup: Sparse<CgroupContext>,
 }
 
 fn fd_name(s: &str) -> Result<String, ValueError> {
@@ -313,9 +316,11 @@ pub struct Mount {
     pub force_unmount: Option<bool>,
     pub directory_mode: Option<u32>,
     pub timeout_sec: Option<Usec>,
-    pub exec: ExecContext,
+    /// Allocated only when an exec setting is given ([`Sparse`]).
+    pub exec: Sparse<ExecContext>,
     pub kill: KillContext,
-    pub cgroup: CgroupContext,
+    /// Allocated only when a resource-control setting is given ([`Sparse`]).
+    pub cgroup: Sparse<CgroupContext>,
 }
 
 impl Mount {
@@ -386,9 +391,11 @@ pub struct Swap {
     pub priority: Option<i32>,
     pub options: Option<String>,
     pub timeout_sec: Option<Usec>,
-    pub exec: ExecContext,
+    /// Allocated only when an exec setting is given ([`Sparse`]).
+    pub exec: Sparse<ExecContext>,
     pub kill: KillContext,
-    pub cgroup: CgroupContext,
+    /// Allocated only when a resource-control setting is given ([`Sparse`]).
+    pub cgroup: Sparse<CgroupContext>,
 }
 
 impl Swap {
@@ -562,7 +569,8 @@ impl PathUnit {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Slice {
-    pub cgroup: CgroupContext,
+    /// Allocated only when a resource-control setting is given ([`Sparse`]).
+    pub cgroup: Sparse<CgroupContext>,
 }
 
 impl Slice {
@@ -578,7 +586,8 @@ pub struct Scope {
     pub timeout_stop_sec: Option<Usec>,
     pub oom_policy: Option<OomPolicy>,
     pub kill: KillContext,
-    pub cgroup: CgroupContext,
+    /// Allocated only when a resource-control setting is given ([`Sparse`]).
+    pub cgroup: Sparse<CgroupContext>,
 }
 
 impl Scope {

@@ -2,6 +2,7 @@
 
 use super::cx::{absolute_path, Cx};
 use super::known;
+use super::sparse::shared_default;
 use crate::diag::ValueError;
 use crate::syntax::Assignment;
 use crate::value::Usec;
@@ -320,6 +321,8 @@ pub struct Install {
     pub also: Vec<String>,
     pub default_instance: Option<String>,
 }
+
+shared_default!(Install);
 
 impl Install {
     pub(crate) fn apply(&mut self, a: &Assignment, cx: &mut Cx) -> bool {
