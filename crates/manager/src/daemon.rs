@@ -227,6 +227,9 @@ impl Daemon {
         if let Err(e) = sys::process::set_child_subreaper() {
             eprintln!("sysmaster: cannot become child subreaper: {e}");
         }
+        if let Err(e) = sys::process::raise_nofile_limit() {
+            eprintln!("sysmaster: cannot raise the open-file limit: {e}");
+        }
         let control = dir.join("control");
         let _ = std::fs::remove_file(&control);
         let listener = UnixListener::bind(&control)
@@ -463,10 +466,12 @@ impl Daemon {
     }
 
     fn reap(&mut self) {
+        let mut exited = std::collections::BTreeSet::new();
         loop {
             match sys::process::reap_any() {
                 Ok(Some((pid, exit))) => {
                     if let Some(u) = self.pids.remove(&pid) {
+                        exited.insert(u);
                         self.events.push_back((
                             u,
                             Event::Exited {
@@ -484,8 +489,9 @@ impl Daemon {
             }
         }
         // Pending output of the exited processes goes in before their exits are judged.
-        let ids: Vec<UnitId> = self.reg.ids();
-        for u in ids {
+        // Only their units' pipes: reading every unit's pipe made each batch of exits cost
+        // as much as the number of units.
+        for u in exited {
             if self.reg.unit(u).is_some_and(|x| x.log_pipe.is_some()) {
                 self.read_log_pipe(u);
             }
@@ -504,8 +510,16 @@ impl Daemon {
             .filter(|u| u.populated)
             .map(|u| u.id)
             .collect();
+        // Units that still own a tracked process or a pending exec, gathered once, so the
+        // check costs processes + units rather than their product.
+        let busy: std::collections::HashSet<UnitId> = self
+            .execs
+            .iter()
+            .map(|e| e.unit)
+            .chain(self.pids.values().copied())
+            .collect();
         for u in candidates {
-            if self.execs.iter().any(|e| e.unit == u) || self.pids.values().any(|&p| p == u) {
+            if busy.contains(&u) {
                 continue;
             }
             let populated = self

@@ -95,7 +95,15 @@ fn step(step: Step, message: String) -> PlanError {
 pub fn plan(req: Request, paths: &Paths) -> Result<Plan, PlanError> {
     let ctx = req.context;
     let privileged = req.command.flags.privileged;
-    let db = Db::load(&paths.root);
+    // Reading /etc/passwd and /etc/group costs two opens and parses per spawn; most
+    // services run as root with no group settings and need neither.
+    let needs_db = !privileged
+        && (ctx.user.is_some() || ctx.group.is_some() || !ctx.supplementary_groups.is_empty());
+    let db = if needs_db {
+        Db::load(&paths.root)
+    } else {
+        Db::default()
+    };
     let user = match (&ctx.user, privileged) {
         (Some(name), false) => Some(
             db.user(name)
@@ -358,6 +366,19 @@ fn resolve_path(command: &str, search: &str) -> Result<String, PlanError> {
 
 /// `Limit*=` by resource name to setrlimit(2) resources.
 fn rlimits(ctx: &ExecContext) -> Vec<(i32, u64, u64)> {
+    let mut limits = configured_rlimits(ctx);
+    // systemd's DefaultLimitNOFILE=1024:…: the manager raises its own soft limit, and
+    // services must not inherit it (select(2) breaks above 1024). The hard limit stays the
+    // manager's.
+    if !ctx.limits.contains_key("NOFILE") {
+        if let Ok((_, hard)) = sys::process::nofile_limit() {
+            limits.push((libc_resource::NOFILE, 1024.min(hard), hard));
+        }
+    }
+    limits
+}
+
+fn configured_rlimits(ctx: &ExecContext) -> Vec<(i32, u64, u64)> {
     ctx.limits
         .iter()
         .filter_map(|(name, l)| {

@@ -213,3 +213,11 @@ fn standard_output_targets_and_limits() {
     );
     assert_eq!(out, "100\n200\n0077\n3\n");
 }
+
+#[test]
+fn services_get_1024_open_files_unless_configured() {
+    let f = Fixture::new();
+    let hard = sys::process::nofile_limit().unwrap().1;
+    let (_, out) = f.run("[Service]\nExecStart=/bin/sh -c 'ulimit -Sn; ulimit -Hn'\n");
+    assert_eq!(out, format!("{}\n{}\n", 1024.min(hard), hard));
+}

@@ -118,6 +118,39 @@ pub fn set_child_subreaper() -> io::Result<()> {
     Ok(())
 }
 
+/// The soft and hard `RLIMIT_NOFILE` of this process.
+// rlim_t is u64 on 64-bit targets but not on every 32-bit one.
+#[allow(clippy::useless_conversion)]
+pub fn nofile_limit() -> io::Result<(u64, u64)> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we pass.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((u64::from(limit.rlim_cur), u64::from(limit.rlim_max)))
+}
+
+/// Raises the soft `RLIMIT_NOFILE` to the hard one: the manager holds a few descriptors
+/// per unit (log pipes, pidfds) and must not run out at a thousand units. Services get
+/// their own limit back (`LimitNOFILE=`, default 1024 like systemd's).
+#[allow(clippy::useless_conversion)]
+pub fn raise_nofile_limit() -> io::Result<u64> {
+    let (_, hard) = nofile_limit()?;
+    let hard = libc::rlim_t::try_from(hard).unwrap_or(libc::RLIM_INFINITY);
+    let limit = libc::rlimit {
+        rlim_cur: hard,
+        rlim_max: hard,
+    };
+    // SAFETY: setrlimit reads the struct we pass.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(u64::from(hard))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

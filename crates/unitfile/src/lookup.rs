@@ -75,6 +75,9 @@ pub struct Lookup {
     entries: HashMap<String, Entry>,
     /// Names provided only through `[Install] Alias=`: alias → unit.
     install_aliases: HashMap<String, String>,
+    /// Every alias by the name it finally leads to, built once: asking each entry where it
+    /// leads on every load made loading N units cost N² steps.
+    aliases_of: HashMap<String, Vec<String>>,
     warnings: Vec<LookupWarning>,
 }
 
@@ -85,12 +88,14 @@ impl Lookup {
             dirs,
             entries: HashMap::new(),
             install_aliases: HashMap::new(),
+            aliases_of: HashMap::new(),
             warnings: Vec::new(),
         };
         for dir in lookup.dirs.clone() {
             lookup.scan_dir(&dir);
         }
         lookup.collect_install_aliases();
+        lookup.index_aliases();
         lookup
     }
 
@@ -265,10 +270,10 @@ impl Lookup {
             _ => (id_text.clone(), None),
         };
         let mut aliases: Vec<String> = self
-            .entries
-            .keys()
-            .chain(self.install_aliases.keys())
-            .filter(|n| **n != target && self.follow(n).is_some_and(|(t, _)| t == target))
+            .aliases_of
+            .get(&target)
+            .into_iter()
+            .flatten()
             .filter_map(|n| match instance {
                 Some(i) => UnitName::parse(n)
                     .ok()?
@@ -284,6 +289,25 @@ impl Lookup {
         let mut names = vec![id_text];
         names.extend(aliases);
         names
+    }
+
+    /// Fills `aliases_of` from the alias symlinks and `Alias=` lines.
+    fn index_aliases(&mut self) {
+        let mut index: HashMap<String, Vec<String>> = HashMap::new();
+        let aliases = self
+            .entries
+            .iter()
+            .filter(|(_, e)| matches!(e, Entry::Alias(_)))
+            .map(|(n, _)| n)
+            .chain(self.install_aliases.keys());
+        for name in aliases {
+            if let Some((target, _)) = self.follow(name) {
+                if target != *name {
+                    index.entry(target).or_default().push(name.clone());
+                }
+            }
+        }
+        self.aliases_of = index;
     }
 
     /// The drop-in files of a unit with these names, in the order they apply.
