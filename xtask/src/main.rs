@@ -3,7 +3,8 @@
 //!
 //! - `cargo xtask test`: the whole test suite, exactly what CI runs (`.ci/run`).
 //! - `cargo xtask demo`: the main job until the VM boot exists: verifies the example unit
-//!   directory and Debian's own unit files with `sctl verify`, and shows `sctl cat`.
+//!   directory and Debian's own unit files with `sctl verify`, shows `sctl cat`, then runs
+//!   the manager on the examples and shows `sctl start`/`list-units`/`status`/`logs`.
 //! - `cargo xtask bench-manager [--units N] [--runs K]`: the release manager's memory
 //!   and start/stop/reload times with N generated units, against the cost of spawning the
 //!   same processes directly (see [`bench_manager`]).
@@ -243,7 +244,59 @@ fn demo() -> Result<()> {
         }
         break;
     }
-    Ok(())
+    run_manager_demo(sctl, examples)
+}
+
+/// Runs the release manager on the example units in a scratch runtime directory, starts
+/// the demo target and shows what sctl sees, then stops everything with SIGTERM.
+fn run_manager_demo(sctl: &str, examples: &str) -> Result<()> {
+    step("building sysmaster");
+    run(
+        "cargo",
+        &["build", "--quiet", "--release", "--package", "manager"],
+    )?;
+    let runtime = std::env::temp_dir().join(format!("sysmaster-demo-{}", std::process::id()));
+    let runtime_str = runtime.to_str().ok_or("non-UTF-8 path")?.to_string();
+    step(&format!(
+        "sysmaster --unit-path examples/units --runtime-dir {runtime_str} &"
+    ));
+    let mut manager = Command::new(root().join("target/release/sysmaster"))
+        .args(["--unit-path", examples, "--runtime-dir", &runtime_str])
+        .spawn()
+        .map_err(|e| format!("cannot start sysmaster: {e}"))?;
+    let control = runtime.join("control");
+    for _ in 0..200 {
+        if control.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let sctl_run = |args: &[&str]| -> Result<()> {
+        step(&format!("sctl {}", args.join(" ")));
+        let mut all = vec!["--runtime-dir", runtime_str.as_str()];
+        all.extend_from_slice(args);
+        // Output only: status exits 3 for an inactive unit, which is not a demo failure.
+        Command::new(sctl)
+            .args(&all)
+            .status()
+            .map(|_| ())
+            .map_err(|e| format!("cannot run sctl: {e}"))
+    };
+    let result = (|| {
+        sctl_run(&["start", "demo.target"])?;
+        sctl_run(&["list-units"])?;
+        sctl_run(&["status", "web@blue.service"])?;
+        sctl_run(&["logs", "hello.service"])?;
+        sctl_run(&["stop", "web@blue.service"])?;
+        sctl_run(&["list-units", "--all", "--state=inactive"])
+    })();
+    step("stopping sysmaster (SIGTERM)");
+    let _ = Command::new("kill")
+        .args(["-TERM", &manager.id().to_string()])
+        .status();
+    let _ = manager.wait();
+    let _ = std::fs::remove_dir_all(&runtime);
+    result
 }
 
 // ---- bench-manager ----
