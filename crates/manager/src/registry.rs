@@ -223,6 +223,16 @@ impl Registry {
         for d in &loaded.diagnostics {
             eprintln!("sysmaster: {d}");
         }
+        if let unitfile::model::Kind::Service(s) = &loaded.config.kind {
+            if s.effective_type() == unitfile::model::service::ServiceType::Dbus {
+                // Until sysmaster has a D-Bus endpoint it cannot watch the bus name.
+                eprintln!(
+                    "sysmaster: {}: Type=dbus is run as Type=simple: the service counts as \
+                     started without waiting for its bus name",
+                    loaded.id
+                );
+            }
+        }
         // The name may be an alias of a unit already known by its id.
         let primary = loaded.id.to_string();
         if let Some(u) = self.find(&primary) {

@@ -482,6 +482,23 @@ fn unsupported_unit_types_refuse_to_start_with_a_clear_message() {
 }
 
 #[test]
+fn dbus_services_run_as_simple_with_a_warning() {
+    let m = Manager::start(&[(
+        "bus.service",
+        "[Service]\nType=dbus\nBusName=org.example.Demo\nExecStart=/bin/sleep 60\n",
+    )]);
+    // Loading is enough for the warning; starting needs dbus.socket (an implicit
+    // Requires= of Type=dbus), which the test does not provide.
+    let _ = m.status("bus.service");
+    assert!(
+        m.log()
+            .contains("bus.service: Type=dbus is run as Type=simple"),
+        "{}",
+        m.log()
+    );
+}
+
+#[test]
 fn on_failure_starts_the_handler() {
     let m = Manager::start(&[
         (
