@@ -14,66 +14,34 @@ use proto::{Answer, Call, ErrorKind, JobInfo, JobMode, JobVerb, Reply, ReplyResu
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// Targets every service's default dependencies name.
-const BASE_UNITS: &[(&str, &str)] = &[
-    (
-        "sysinit.target",
-        "[Unit]\nDescription=System Initialization\n",
-    ),
-    ("basic.target", "[Unit]\nDescription=Basic System\n"),
-    (
-        "shutdown.target",
-        "[Unit]\nDescription=System Shutdown\nDefaultDependencies=no\n",
-    ),
-];
+mod common;
 
-struct Manager {
-    child: Child,
-    dir: tempfile::TempDir,
+/// A running manager and the control-socket calls the tests make.
+struct Manager(common::Process);
+
+impl std::ops::Deref for Manager {
+    type Target = common::Process;
+    fn deref(&self) -> &common::Process {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Manager {
+    fn deref_mut(&mut self) -> &mut common::Process {
+        &mut self.0
+    }
 }
 
 impl Manager {
     fn start(files: &[(&str, &str)]) -> Manager {
-        let dir = tempfile::tempdir().unwrap();
-        let units = dir.path().join("units");
-        std::fs::create_dir_all(&units).unwrap();
-        for (name, text) in BASE_UNITS.iter().chain(files) {
-            let text = text.replace("@DIR@", dir.path().to_str().unwrap());
-            std::fs::write(units.join(name), text).unwrap();
-        }
-        let log = std::fs::File::create(dir.path().join("manager.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_sysmaster"))
-            .arg("--unit-path")
-            .arg(&units)
-            .arg("--runtime-dir")
-            .arg(dir.path().join("run"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let m = Manager { child, dir };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while UnixStream::connect(m.control()).is_err() {
-            assert!(Instant::now() < deadline, "no control socket\n{}", m.log());
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        m
+        Manager(common::Process::start(&["units"], files))
     }
 
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
-    }
-
-    fn control(&self) -> PathBuf {
-        self.dir.path().join("run/control")
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.path("manager.log")).unwrap_or_default()
     }
 
     fn connect(&self) -> UnixStream {
@@ -152,41 +120,6 @@ impl Manager {
                 self.log()
             );
             std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// SIGTERM, and the exit status once the manager is gone.
-    fn terminate(&mut self) -> std::process::ExitStatus {
-        sys::process::kill(self.pid(), 15).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "manager did not exit\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Manager {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = sys::process::kill(self.pid(), 15);
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
         }
     }
 }

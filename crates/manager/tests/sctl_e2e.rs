@@ -16,27 +16,11 @@
     clippy::indexing_slicing
 )]
 
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Targets every service's default dependencies name, and the usual boot target.
-const BASE_UNITS: &[(&str, &str)] = &[
-    (
-        "sysinit.target",
-        "[Unit]\nDescription=System Initialization\n",
-    ),
-    ("basic.target", "[Unit]\nDescription=Basic System\n"),
-    (
-        "shutdown.target",
-        "[Unit]\nDescription=System Shutdown\nDefaultDependencies=no\n",
-    ),
-    (
-        "multi-user.target",
-        "[Unit]\nDescription=Multi-User System\n",
-    ),
-];
+mod common;
 
 const SLEEPER: &str = "[Unit]\nDescription=Sleeper\n[Service]\nExecStart=/bin/sleep 1000\n\
                        [Install]\nWantedBy=multi-user.target\nAlias=nap.service\n";
@@ -59,9 +43,14 @@ fn sctl_binary() -> PathBuf {
     sctl
 }
 
-struct Manager {
-    child: Child,
-    dir: tempfile::TempDir,
+/// A running manager driven through the `sctl` binary.
+struct Manager(common::Process);
+
+impl std::ops::Deref for Manager {
+    type Target = common::Process;
+    fn deref(&self) -> &common::Process {
+        &self.0
+    }
 }
 
 /// What one `sctl` run gave.
@@ -73,35 +62,10 @@ struct Out {
 }
 
 impl Manager {
+    /// `etc` comes first on the search path, so it is where enable/mask/set-default
+    /// write; the test's units go into `units`.
     fn start(files: &[(&str, &str)]) -> Manager {
-        let dir = tempfile::tempdir().unwrap();
-        let etc = dir.path().join("etc");
-        let units = dir.path().join("units");
-        std::fs::create_dir_all(&etc).unwrap();
-        std::fs::create_dir_all(&units).unwrap();
-        for (name, text) in BASE_UNITS.iter().chain(files) {
-            std::fs::write(units.join(name), text).unwrap();
-        }
-        let log = std::fs::File::create(dir.path().join("manager.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_sysmaster"))
-            .arg("--unit-path")
-            .arg(&etc)
-            .arg("--unit-path")
-            .arg(&units)
-            .arg("--runtime-dir")
-            .arg(dir.path().join("run"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let m = Manager { child, dir };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while UnixStream::connect(m.dir.path().join("run/control")).is_err() {
-            assert!(Instant::now() < deadline, "no control socket\n{}", m.log());
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        m
+        Manager(common::Process::start(&["etc", "units"], files))
     }
 
     /// `etc` or `units` below the test directory, as text.
@@ -109,14 +73,10 @@ impl Manager {
         self.dir.path().join(name).display().to_string()
     }
 
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("manager.log")).unwrap_or_default()
-    }
-
     fn sctl(&self, args: &[&str]) -> Out {
         let o = Command::new(sctl_binary())
             .arg("--runtime-dir")
-            .arg(self.dir.path().join("run"))
+            .arg(self.runtime())
             .args(args)
             .stdin(Stdio::null())
             .output()
@@ -157,24 +117,6 @@ impl Manager {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-    }
-}
-
-impl Drop for Manager {
-    fn drop(&mut self) {
-        // SIGTERM stops every unit; then the manager exits.
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
