@@ -37,7 +37,7 @@ pub fn table(header: Option<&[&str]>, rows: &[Vec<String>]) -> String {
             }
             line.push_str(cell);
             let pad = w.saturating_sub(cell.chars().count());
-            line.extend(std::iter::repeat(' ').take(pad));
+            line.extend(std::iter::repeat_n(' ', pad));
         }
         out.push_str(line.trim_end());
         out.push('\n');

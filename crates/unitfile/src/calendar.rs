@@ -950,7 +950,7 @@ fn find_bounds(bounds: impl Iterator<Item = (i64, Option<i64>, i64)>, val: i64) 
                 Some(start)
             } else if repeat > 0 {
                 let steps = (val - start + repeat - 1) / repeat;
-                Some(start + repeat * steps).filter(|&k| stop.map_or(true, |stop| k <= stop))
+                Some(start + repeat * steps).filter(|&k| stop.is_none_or(|stop| k <= stop))
             } else {
                 None
             }

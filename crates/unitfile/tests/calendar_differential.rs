@@ -346,7 +346,7 @@ fn format_utc(usec: u64) -> String {
 }
 
 fn is_leap(y: u64) -> bool {
-    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
+    y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400))
 }
 
 fn base_usec(base: &str) -> u64 {
@@ -391,7 +391,7 @@ fn calendar_matches_systemd_analyze() {
                 _ if stderr.contains(&format!("Failed to determine next elapse for '{input}'")) => {
                     // systemd gave up searching at some iteration and printed nothing else
                     // for this input; so must the search here, at the latest by then.
-                    if !mine.as_ref().is_some_and(|o| o.elapses.len() < ITERATIONS) {
+                    if mine.as_ref().is_none_or(|o| o.elapses.len() >= ITERATIONS) {
                         failures.push(format!("{input:?}: systemd gives up, ours: {mine:?}"));
                     }
                     continue;

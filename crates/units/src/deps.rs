@@ -690,7 +690,7 @@ fn mount_device_dependencies(e: &mut Edges, m: &Mount, where_: Option<&str>, hos
 /// Quota checking and enabling for file systems mounted with quota options.
 fn mount_quota_dependencies(e: &mut Edges, m: &Mount) {
     use Dependency::*;
-    let fs_ok = m.fs_type.as_deref().map_or(true, |t| QUOTA_FS.contains(&t));
+    let fs_ok = m.fs_type.as_deref().is_none_or(|t| QUOTA_FS.contains(&t));
     if fs_ok && !mount_is_bind(m) && has_option(m.options.as_deref(), QUOTA_OPTIONS) {
         e.add_two(Before, Wants, QUOTACHECK_SERVICE);
         e.add_two(Before, Wants, QUOTAON_SERVICE);
