@@ -23,11 +23,12 @@ use crate::registry::{Registry, Runtime};
 use crate::timers::Timers;
 use jobs::{Action, Begin, Engine, Finished, JobId, JobMode, JobResult, JobType};
 use std::collections::{HashMap, VecDeque};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use sys::event::{PollFd, SignalFd, READABLE, WRITABLE};
 use sys::notify::NotifySocket;
+use unitfile::model::service::ServiceType;
 use unitfile::name::UnitType;
 use units::exit::ExitStatus;
 use units::service::{Effect, Event, KillTarget, Role, ServiceResult, ServiceState};
@@ -98,6 +99,9 @@ pub struct Daemon {
     pub(crate) shutting_down: Option<u64>,
     /// Facts `Condition*=` checks compare against, read once at start.
     host: crate::conditions::Host,
+    /// `Type=idle` services wait before exec until this pipe's write end is closed, which
+    /// happens once no job is left (systemd's idle pipe). Created on demand.
+    idle_pipe: Option<(OwnedFd, OwnedFd)>,
 }
 
 /// `CLOCK_REALTIME` in µs, for the timestamps `sctl status` shows.
@@ -275,6 +279,7 @@ impl Daemon {
             paths: exec::Paths::default(),
             shutting_down: None,
             host: crate::conditions::Host::detect(),
+            idle_pipe: None,
         })
     }
 
@@ -319,6 +324,10 @@ impl Daemon {
             self.poll_pid_files();
             self.check_empty();
             self.dispatch_jobs();
+            if self.engine.is_empty() {
+                // Every job is done: Type=idle services waiting before exec may run now.
+                self.idle_pipe = None;
+            }
             self.answer_waiters();
             self.flush_clients();
             if let Some(since) = self.shutting_down {
@@ -777,6 +786,13 @@ impl Daemon {
         extra_env: Vec<(String, String)>,
     ) {
         self.prepare_unit(u);
+        let idle = role == Role::Main
+            && self
+                .reg
+                .unit(u)
+                .and_then(|x| x.service())
+                .is_some_and(|s| s.config().service_type == ServiceType::Idle);
+        let idle_wait = if idle { self.idle_wait_end() } else { None };
         let Some(unit) = self.reg.unit(u) else {
             return;
         };
@@ -808,6 +824,7 @@ impl Daemon {
             log: unit.log_pipe.as_ref().map(|(_, w)| w.as_fd()),
             cgroup_procs,
             fds: Vec::new(),
+            idle_wait,
         };
         let planned = exec::plan(request, &self.paths);
         let plan = match planned {
@@ -911,7 +928,7 @@ impl Daemon {
         let Some(service) = unit.service() else {
             return;
         };
-        let idle = service.config().service_type == unitfile::model::service::ServiceType::Idle;
+        let idle = service.config().service_type == ServiceType::Idle;
         let current = service.state();
         let reload_failed = service.reload_result() != ServiceResult::Success;
         let new_active = to.active_state(idle);
@@ -1104,6 +1121,22 @@ impl Daemon {
                 break;
             }
         }
+    }
+
+    /// The read end of the idle pipe for one more `Type=idle` child (and the raw number
+    /// of the write end, which the child closes), creating the pipe if needed.
+    fn idle_wait_end(&mut self) -> Option<(OwnedFd, i32)> {
+        if self.idle_pipe.is_none() {
+            match std::io::pipe() {
+                Ok((r, w)) => self.idle_pipe = Some((r.into(), w.into())),
+                Err(e) => {
+                    eprintln!("sysmaster: cannot create the idle pipe: {e}");
+                    return None;
+                }
+            }
+        }
+        let (r, w) = self.idle_pipe.as_ref()?;
+        Some((r.try_clone().ok()?, w.as_raw_fd()))
     }
 
     /// `Condition*=`/`Assert*=` before a start: a failed condition ends the job `done`

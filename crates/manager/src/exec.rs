@@ -60,6 +60,9 @@ pub struct Request<'a> {
     pub cgroup_procs: Option<OwnedFd>,
     /// Descriptors passed as 3, 4, ... (socket activation).
     pub fds: Vec<OwnedFd>,
+    /// `Type=idle`: the pipe end the child waits on before it runs, and the raw number of
+    /// the manager's write end for the child to close (see `sys::spawn`).
+    pub idle_wait: Option<(OwnedFd, i32)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,6 +177,8 @@ pub fn plan(req: Request, paths: &Paths) -> Result<Plan, PlanError> {
         ignore_sigpipe: ctx.ignore_sigpipe.unwrap_or(true),
         no_new_privileges: !privileged && ctx.sandbox.no_new_privileges.unwrap_or(false),
         cgroup_procs: req.cgroup_procs,
+        idle_close: req.idle_wait.as_ref().map(|(_, w)| *w),
+        idle_wait: req.idle_wait.map(|(r, _)| r),
     })
 }
 

@@ -432,6 +432,31 @@ fn dbus_services_run_as_simple_with_a_warning() {
 }
 
 #[test]
+fn an_idle_service_waits_for_the_other_jobs() {
+    let m = Manager::start(&[
+        (
+            "slow.service",
+            "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'sleep 0.5; echo slow-done > @DIR@/mark'\n",
+        ),
+        (
+            "late.service",
+            "[Service]\nType=idle\nExecStart=/bin/sh -c 'cat @DIR@/mark > @DIR@/seen; sleep 60'\n",
+        ),
+        (
+            "both.target",
+            "[Unit]\nWants=slow.service late.service\n",
+        ),
+    ]);
+    assert_eq!(m.run(JobVerb::Start, "both.target"), "done");
+    m.wait_until("late.service to run", || m.path("seen").exists());
+    // The idle service ran only after the oneshot's job was over.
+    assert_eq!(
+        std::fs::read_to_string(m.path("seen")).unwrap(),
+        "slow-done\n"
+    );
+}
+
+#[test]
 fn on_failure_starts_the_handler() {
     let m = Manager::start(&[
         (

@@ -78,6 +78,7 @@ impl Fixture {
                 log,
                 cgroup_procs: None,
                 fds: vec![],
+                idle_wait: None,
             },
             &self.paths(),
         )

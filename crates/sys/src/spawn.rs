@@ -145,7 +145,16 @@ pub struct Plan {
     pub no_new_privileges: bool,
     /// The `cgroup.procs` file of the unit's group, opened for writing.
     pub cgroup_procs: Option<OwnedFd>,
+    /// `Type=idle`: the read end of a pipe the child waits on before anything else, until
+    /// the manager closes the write end (no jobs left) or [`IDLE_WAIT_MSEC`] pass.
+    pub idle_wait: Option<OwnedFd>,
+    /// The manager's write end of that pipe (a raw number): the child closes its inherited
+    /// copy first, or it would keep its own pipe open and wait the full timeout.
+    pub idle_close: Option<RawFd>,
 }
+
+/// systemd.service(5): an idle service waits for the other jobs at most 5 seconds.
+pub const IDLE_WAIT_MSEC: i32 = 5000;
 
 /// Why the child never ran its program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,6 +338,20 @@ unsafe fn child(plan: &Plan, p: &Prepared, mut report: RawFd) -> ! {
     }
     if plan.ignore_sigpipe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+    if let Some(fd) = plan.idle_close {
+        libc::close(fd);
+    }
+    if let Some(fd) = &plan.idle_wait {
+        // Nothing is ever written: the manager closing its end (HUP) is the signal.
+        let mut pfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        while libc::poll(&mut pfd, 1, IDLE_WAIT_MSEC) < 0
+            && *libc::__errno_location() == libc::EINTR
+        {}
     }
     if plan.setsid && libc::setsid() < 0 {
         fail(report, Step::Setsid);
