@@ -169,7 +169,10 @@ fn test() -> Result<()> {
     step("cargo test");
     run("cargo", &["test", "--workspace", "--no-fail-fast"])?;
     // The corpus test's listing of warnings, which cargo test does not show when it passes.
-    if let Ok(report) = std::fs::read_to_string(root().join("target/corpus-warnings.txt")) {
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    if let Ok(report) = std::fs::read_to_string(target.join("corpus-warnings.txt")) {
         step("Debian unit-file corpus");
         eprint!("{report}");
     }
