@@ -37,8 +37,14 @@ impl Fixture {
 
     fn paths(&self) -> Paths {
         let p = self.dir.path();
+        // The test's own user database, when a test wrote one; the host's otherwise.
+        let root = if p.join("root/etc/passwd").exists() {
+            p.join("root")
+        } else {
+            "/".into()
+        };
         Paths {
-            root: "/".into(),
+            root,
             runtime: p.join("run"),
             state: p.join("lib"),
             cache: p.join("cache"),
@@ -221,4 +227,45 @@ fn services_get_1024_open_files_unless_configured() {
     let hard = sys::process::nofile_limit().unwrap().1;
     let (_, out) = f.run("[Service]\nExecStart=/bin/sh -c 'ulimit -Sn; ulimit -Hn'\n");
     assert_eq!(out, format!("{}\n{}\n", 1024.min(hard), hard));
+}
+
+/// The test makes its own users (in a private passwd/group the manager reads instead of
+/// the host's), so the case does not depend on who exists on the machine.
+#[test]
+fn users_and_groups_the_test_creates() {
+    let f = Fixture::new();
+    let etc = f.dir.path().join("root/etc");
+    fs::create_dir_all(&etc).unwrap();
+    fs::write(
+        etc.join("passwd"),
+        "root:x:0:0:root:/root:/bin/sh
+svc:x:4242:4242:test service:/srv/svc:/bin/sh
+",
+    )
+    .unwrap();
+    fs::write(
+        etc.join("group"),
+        "root:x:0:
+svc:x:4242:
+logs:x:4300:svc
+extra:x:4301:
+",
+    )
+    .unwrap();
+    let (exit, out) = f.run(
+        "[Service]\nUser=svc\nSupplementaryGroups=extra\n\
+         ExecStart=/bin/sh -c 'id -u; id -g; id -G; echo $USER $HOME'\n",
+    );
+    assert_eq!(exit, Exit::Exited(0));
+    assert_eq!(out, "4242\n4242\n4242 4300 4301\nsvc /srv/svc\n");
+    // Group= overrides the primary group; an unknown one is 216/GROUP before any spawn.
+    let (_, out) = f.run("[Service]\nUser=svc\nGroup=logs\nExecStart=/usr/bin/id -g\n");
+    assert_eq!(out, "4300\n");
+    assert!(matches!(
+        f.plan("[Service]\nUser=svc\nGroup=nogroup-here\nExecStart=/bin/true\n"),
+        Err(PlanError::Step {
+            step: Step::Group,
+            ..
+        })
+    ));
 }
