@@ -339,10 +339,10 @@ impl Registry {
     }
 
     /// `daemon-reload`: scans the search path again and reloads the configuration of every
-    /// unit for which `may_reload` says yes (units with a job keep theirs). A service's
-    /// state machine is replaced only while it is dead: a running service keeps the
-    /// configuration it was started with until it stops (see `refresh_idle_service`). The
-    /// graph is rebuilt from every unit's configuration.
+    /// unit for which `may_reload` says yes (units with a job keep theirs). A dead service
+    /// gets a fresh state machine; a running one keeps its processes and state and takes
+    /// the new settings (`Service::set_config`). The graph is rebuilt from every unit's
+    /// configuration.
     pub fn reload(&mut self, may_reload: impl Fn(UnitId) -> bool) {
         self.lookup = Lookup::new(self.dirs.clone());
         for i in 0..self.units.len() {
@@ -360,8 +360,19 @@ impl Registry {
             let new_names = loaded.names.clone();
             if let Some(unit) = self.unit_mut(u) {
                 unit.loaded = loaded;
-                let replace = match &unit.runtime {
-                    Runtime::Service(s) => s.state() == units::service::ServiceState::Dead,
+                let replace = match &mut unit.runtime {
+                    Runtime::Service(s) if s.state() != units::service::ServiceState::Dead => {
+                        // A running service keeps its processes and state; only its
+                        // settings change.
+                        if let Kind::Service(section) = &unit.loaded.config.kind {
+                            s.set_config(units::service::ServiceConfig::new(
+                                section,
+                                &unit.loaded.config.unit,
+                            ));
+                        }
+                        false
+                    }
+                    Runtime::Service(_) => true,
                     Runtime::Simple(a) => *a == ActiveState::Inactive,
                     Runtime::Unsupported => true,
                 };

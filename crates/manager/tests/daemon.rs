@@ -457,6 +457,31 @@ fn an_idle_service_waits_for_the_other_jobs() {
 }
 
 #[test]
+fn daemon_reload_gives_a_running_service_its_new_settings() {
+    let m = Manager::start(&[("r.service", "[Service]\nExecStart=/bin/sleep 60\n")]);
+    assert_eq!(m.run(JobVerb::Start, "r.service"), "done");
+    let pid = m.status("r.service").main_pid;
+    assert!(pid.is_some());
+    std::fs::write(
+        m.path("units/r.service"),
+        format!(
+            "[Service]\nExecStart=/bin/sleep 60\nExecStop=/bin/sh -c 'echo new-stop > {}'\n",
+            m.path("stopped").display()
+        ),
+    )
+    .unwrap();
+    m.ok(Call::DaemonReload);
+    // The process is untouched by the reload ...
+    assert_eq!(m.status("r.service").main_pid, pid);
+    // ... and the new ExecStop= is what stops it.
+    assert_eq!(m.run(JobVerb::Stop, "r.service"), "done");
+    assert_eq!(
+        std::fs::read_to_string(m.path("stopped")).unwrap(),
+        "new-stop\n"
+    );
+}
+
+#[test]
 fn on_failure_starts_the_handler() {
     let m = Manager::start(&[
         (

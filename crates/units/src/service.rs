@@ -467,6 +467,13 @@ impl Service {
         &self.config
     }
 
+    /// `daemon-reload` of a service that is not dead: the new settings apply from now on
+    /// (the next command run, restart decision, stop), while the processes, the state,
+    /// the armed timers and the restart and start-limit history stay, as in systemd.
+    pub fn set_config(&mut self, config: ServiceConfig) {
+        self.config = config;
+    }
+
     pub fn state(&self) -> ServiceState {
         self.state
     }
