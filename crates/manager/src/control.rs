@@ -1053,6 +1053,7 @@ impl Daemon {
             state_change_usec: unit.state_change_usec,
             main_pid,
             status_text: service.and_then(|s| s.status_text()).map(str::to_string),
+            result: service.map(|s| s.result().to_string()),
             processes: pids
                 .into_iter()
                 .map(|p| (p, process_command_line(p)))

@@ -240,6 +240,11 @@ fn a_failed_start_reports_its_result_and_reset_failed_forgets_it() {
     assert_eq!(m.property("fail", "Result"), "exit-code");
     assert_eq!(m.property("fail", "ExecMainCode"), "1");
     assert_eq!(m.property("fail", "ExecMainStatus"), "3");
+    let status = m.expect(&["status", "fail"], 3).stdout;
+    assert!(
+        status.contains("Active: failed (Result: exit-code) since "),
+        "{status}"
+    );
     let failed = m
         .expect(&["list-units", "--failed", "--no-legend"], 0)
         .stdout;

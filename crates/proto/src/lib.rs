@@ -242,6 +242,10 @@ pub struct UnitStatus {
     pub main_pid: Option<u32>,
     /// `STATUS=` text from sd_notify.
     pub status_text: Option<String>,
+    /// The unit's result (`success`, `exit-code`, `timeout` ...), for the kinds of unit
+    /// that have one.
+    #[serde(default)]
+    pub result: Option<String>,
     /// (pid, command line) of every process of the unit, main first.
     #[serde(default)]
     pub processes: Vec<(u32, String)>,

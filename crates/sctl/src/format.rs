@@ -262,6 +262,10 @@ pub fn status(st: &UnitStatus, now_usec: u64) -> String {
     if u.sub_state != u.active_state && !u.sub_state.is_empty() {
         let _ = write!(out, " ({})", u.sub_state);
     }
+    // systemctl names a result other than success right after the state.
+    if let Some(result) = st.result.as_deref().filter(|r| *r != "success") {
+        let _ = write!(out, " (Result: {result})");
+    }
     match st.state_change_usec {
         Some(t) if t > 0 => {
             let _ = writeln!(out, " since {}; {}", timestamp(t), relative(t, now_usec));
@@ -652,6 +656,7 @@ mod tests {
             state_change_usec: Some(T0),
             main_pid: Some(123),
             status_text: Some("Ready.".into()),
+            result: Some("success".into()),
             processes: vec![
                 (123, "/usr/bin/alphad --foreground".into()),
                 (124, "alpha-worker".into()),
@@ -693,6 +698,7 @@ mod tests {
             state_change_usec: None,
             main_pid: None,
             status_text: None,
+            result: None,
             processes: vec![],
             log: vec![],
         };

@@ -551,6 +551,7 @@ fn status_answer(active: &str, sub: &str) -> Answer {
         state_change_usec: None,
         main_pid: Some(42),
         status_text: Some("Serving".into()),
+        result: None,
         processes: vec![(42, "/usr/bin/alpha -d".into())],
         log: vec!["hello".into()],
     }])
