@@ -830,14 +830,20 @@ impl Daemon {
         let plan = match planned {
             Ok(plan) => plan,
             Err(e) => {
-                let exit_code = match &e {
-                    exec::PlanError::Step { step, .. } => step.exit_code(),
-                    // No event says "resources" yet; a generic failure code stands in.
-                    exec::PlanError::Resources(_) => 1,
-                };
                 self.log_unit(u, &format!("Failed to set up {}: {e}", command.path));
-                self.events
-                    .push_back((u, Event::SpawnFailed { role, exit_code }));
+                let event = match &e {
+                    exec::PlanError::Step { step, .. } => Event::SpawnFailed {
+                        role,
+                        exit_code: step.exit_code(),
+                    },
+                    exec::PlanError::Resources(_) => Event::SpawnResources { role },
+                };
+                self.events.push_back((u, event));
+                // No process was made: if none ran before either, the unit's group is
+                // empty, and the state machine must hear it or it waits for it forever.
+                if self.reg.unit(u).is_some_and(|x| !x.populated) {
+                    self.events.push_back((u, Event::CgroupEmpty));
+                }
                 return;
             }
         };

@@ -448,7 +448,10 @@ fn an_idle_service_waits_for_the_other_jobs() {
         ),
     ]);
     assert_eq!(m.run(JobVerb::Start, "both.target"), "done");
-    m.wait_until("late.service to run", || m.path("seen").exists());
+    // The shell creates the file before cat writes into it: wait for the content.
+    m.wait_until("late.service to run", || {
+        std::fs::read_to_string(m.path("seen")).is_ok_and(|t| t.ends_with('\n'))
+    });
     // The idle service ran only after the oneshot's job was over.
     assert_eq!(
         std::fs::read_to_string(m.path("seen")).unwrap(),
@@ -479,6 +482,43 @@ fn daemon_reload_gives_a_running_service_its_new_settings() {
         std::fs::read_to_string(m.path("stopped")).unwrap(),
         "new-stop\n"
     );
+}
+
+#[test]
+fn a_missing_environment_file_fails_with_result_resources() {
+    let m = Manager::start(&[
+        (
+            "env.service",
+            "[Service]\nEnvironmentFile=/nonexistent/env\nExecStart=/bin/sleep 60\n",
+        ),
+        (
+            "pre.service",
+            "[Service]\nEnvironmentFile=/nonexistent/env\nExecStartPre=-/bin/true\n\
+             ExecStart=/bin/sleep 60\n",
+        ),
+    ]);
+    for unit in ["env.service", "pre.service"] {
+        m.run(JobVerb::Start, unit);
+        assert_eq!(m.states(unit).0, "failed", "{unit}");
+        // The '-' prefix does not excuse a process that could not even be prepared.
+        assert_eq!(
+            m.status(unit).result.as_deref(),
+            Some("resources"),
+            "{unit}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_user_fails_with_217_without_a_process() {
+    let m = Manager::start(&[(
+        "u.service",
+        "[Service]\nUser=no-such-user-here\nExecStart=/bin/sleep 60\n",
+    )]);
+    m.run(JobVerb::Start, "u.service");
+    assert_eq!(m.states("u.service").0, "failed");
+    assert_eq!(m.status("u.service").result.as_deref(), Some("exit-code"));
+    assert!(m.log().contains("status=217"), "{}", m.log());
 }
 
 #[test]

@@ -263,6 +263,12 @@ pub enum Event {
         role: Role,
         exit_code: i32,
     },
+    /// The manager could not even prepare the process (an `EnvironmentFile=` missing, a
+    /// directory it could not create): systemd's result `resources`, which the `-` prefix
+    /// does not excuse.
+    SpawnResources {
+        role: Role,
+    },
     Exited {
         pid: u32,
         status: ExitStatus,
@@ -415,6 +421,8 @@ pub struct Service {
     status_text: Option<String>,
     status_errno: Option<i32>,
     forbid_restart: bool,
+    /// The exit being handled stands for a resources failure (see `Event::SpawnResources`).
+    resources_failed: bool,
     restart_count: u32,
     flush_restart_count: bool,
     start_limit: StartLimit,
@@ -452,6 +460,7 @@ impl Service {
             status_text: None,
             status_errno: None,
             forbid_restart: false,
+            resources_failed: false,
             restart_count: 0,
             flush_restart_count: false,
             start_limit: StartLimit {
@@ -550,6 +559,11 @@ impl Service {
             Event::Spawned { role, pid } => self.spawned(role, pid),
             Event::SpawnFailed { role, exit_code } => {
                 self.spawn_failed(role, ExitStatus::Exited(exit_code))
+            }
+            Event::SpawnResources { role } => {
+                self.resources_failed = true;
+                self.spawn_failed(role, ExitStatus::Exited(1));
+                self.resources_failed = false;
             }
             Event::Exited { pid, status } => self.exited(pid, status),
             Event::Timer(kind) => self.timer_elapsed(kind),
@@ -1213,6 +1227,9 @@ impl Service {
         {
             f = ServiceResult::Success;
         }
+        if self.resources_failed {
+            f = ServiceResult::Resources;
+        }
         self.log(format!(
             "Main process exited, code={}, status={}",
             status.code_name(),
@@ -1294,6 +1311,9 @@ impl Service {
                     f = ServiceResult::ExecCondition;
                 }
             }
+        }
+        if self.resources_failed {
+            f = ServiceResult::Resources;
         }
         self.log(format!(
             "Control process exited, code={}, status={}",
