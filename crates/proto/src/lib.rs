@@ -9,6 +9,7 @@
 //! versions still understand each other across a hot upgrade.
 
 pub mod frame;
+pub mod init;
 
 use serde::{Deserialize, Serialize};
 
