@@ -20,6 +20,7 @@
 use crate::control::Client;
 use crate::exec;
 use crate::registry::{Registry, Runtime};
+use crate::shutdown::{Objective, Procedure};
 use crate::timers::Timers;
 use jobs::{Action, Begin, Engine, Finished, JobId, JobMode, JobResult, JobType};
 use std::collections::{HashMap, VecDeque};
@@ -96,7 +97,12 @@ pub struct Daemon {
     notify_path: PathBuf,
     manager_env: Vec<(String, String)>,
     paths: exec::Paths,
+    /// When the stop of every unit began (the last phase of going down).
     pub(crate) shutting_down: Option<u64>,
+    /// Where going down ends, once asked; the first request wins, as in systemd.
+    pub(crate) objective: Option<Objective>,
+    /// The target an orderly shutdown started; its job ending begins the stop of the rest.
+    shutdown_target: Option<UnitId>,
     /// Facts `Condition*=` checks compare against, read once at start.
     host: crate::conditions::Host,
     /// `Type=idle` services wait before exec until this pipe's write end is closed, which
@@ -278,6 +284,8 @@ impl Daemon {
             manager_env: std::env::vars().collect(),
             paths: exec::Paths::default(),
             shutting_down: None,
+            objective: None,
+            shutdown_target: None,
             host: crate::conditions::Host::detect(),
             idle_pipe: None,
         })
@@ -330,9 +338,22 @@ impl Daemon {
             }
             self.answer_waiters();
             self.flush_clients();
+            if let Some(t) = self.shutdown_target {
+                if self.shutting_down.is_none() && self.engine.job_of(t).is_none() {
+                    // The target is reached (or its job failed): what the target did not
+                    // stop is stopped now, in reverse dependency order; another turn at
+                    // once, as the stop jobs are runnable now.
+                    self.begin_shutdown();
+                    continue;
+                }
+            }
             if let Some(since) = self.shutting_down {
                 if self.all_stopped() {
-                    eprintln!("sysmaster: all units stopped, exiting");
+                    let objective = self.objective.unwrap_or(Objective::Exit(0));
+                    eprintln!(
+                        "sysmaster: all units stopped, {}: no PID 1 link, the manager exits",
+                        objective.doing()
+                    );
                     break;
                 }
                 if now.saturating_sub(since) > SHUTDOWN_LIMIT_USEC {
@@ -344,7 +365,7 @@ impl Daemon {
             self.wait(timeout);
         }
         self.cleanup();
-        0
+        self.objective.map_or(0, Objective::exit_status)
     }
 
     fn all_stopped(&self) -> bool {
@@ -460,7 +481,12 @@ impl Daemon {
         loop {
             match self.signals.read() {
                 Ok(Some(SIGCHLD)) => reap = true,
-                Ok(Some(SIGTERM | SIGINT)) => self.begin_shutdown(),
+                Ok(Some(SIGTERM | SIGINT)) => {
+                    // Without PID 1 the manager itself is what is being stopped: no target,
+                    // every unit is stopped, then it exits (a second signal kills them).
+                    self.objective.get_or_insert(Objective::Exit(0));
+                    self.begin_shutdown();
+                }
                 Ok(Some(_)) => {}
                 Ok(None) => break,
                 Err(e) => {
@@ -733,6 +759,36 @@ impl Daemon {
                 self.service_state_changed(u, from, to, result)
             }
             Effect::Log(message) => self.log_unit(u, &message),
+            Effect::ScheduleRestart => self.schedule_restart(u),
+        }
+    }
+
+    /// `Restart=`: a restart job in mode `replace`, unless the unit is being stopped anyway
+    /// (then the stop job ends the `auto-restart` state), as systemd 252 does.
+    fn schedule_restart(&mut self, u: UnitId) {
+        if self
+            .engine
+            .job_of(u)
+            .is_some_and(|j| j.job_type == JobType::Stop)
+        {
+            self.log_unit(u, "Stop job pending for unit, skipping automatic restart.");
+            return;
+        }
+        let now = Daemon::now();
+        match self.engine.enqueue(
+            &self.reg.graph,
+            &self.reg,
+            u,
+            JobType::Restart,
+            JobMode::Replace,
+            false,
+            now,
+        ) {
+            Ok(e) => self.jobs_finished(e.finished),
+            Err(e) => {
+                self.log_unit(u, &format!("Failed to schedule restart job: {e}"));
+                self.events.push_back((u, Event::RestartRefused));
+            }
         }
     }
 
@@ -947,6 +1003,15 @@ impl Daemon {
         // stays one triggers OnFailure=, and only an end that stays dead OnSuccess=.
         if to == ServiceState::Failed && current == ServiceState::Failed {
             self.trigger(u, Dependency::OnFailure);
+            let section = unit_section(&self.reg, u);
+            let limit_action = section.and_then(|s| s.start_limit_action);
+            let (action, status) = section.map_or((None, None), |s| {
+                (s.failure_action, s.failure_action_exit_status)
+            });
+            if result == ServiceResult::StartLimitHit {
+                self.emergency_action(u, limit_action, None, "start limit hit");
+            }
+            self.emergency_action(u, action, status, "unit failed");
         }
         if to == ServiceState::Dead
             && current == ServiceState::Dead
@@ -954,6 +1019,10 @@ impl Daemon {
             && result == ServiceResult::Success
         {
             self.trigger(u, Dependency::OnSuccess);
+            let (action, status) = unit_section(&self.reg, u).map_or((None, None), |s| {
+                (s.success_action, s.success_action_exit_status)
+            });
+            self.emergency_action(u, action, status, "unit succeeded");
         }
         if matches!(to, ServiceState::Dead | ServiceState::Failed) && to == current {
             self.timers.disarm_all(u);
@@ -1289,6 +1358,10 @@ impl Daemon {
             if let Some(line) = line {
                 self.log_unit(f.unit, &line);
             }
+            if f.result == JobResult::Timeout {
+                let action = unit_section(&self.reg, f.unit).and_then(|s| s.job_timeout_action);
+                self.emergency_action(f.unit, action, None, "job timed out");
+            }
             if self.history.len() >= JOB_HISTORY {
                 self.history.pop_front();
             }
@@ -1297,6 +1370,104 @@ impl Daemon {
     }
 
     // ---- stopping ----
+
+    /// Carries out a unit's `FailureAction=`-style setting. `exit` propagates `status`, else
+    /// the exit code of the unit's main process (systemd.unit(5)).
+    fn emergency_action(
+        &mut self,
+        u: UnitId,
+        action: Option<unitfile::model::unit::EmergencyAction>,
+        status: Option<u8>,
+        reason: &str,
+    ) {
+        let Some(action) = action else {
+            return;
+        };
+        let main_code = self
+            .reg
+            .unit(u)
+            .and_then(|x| x.service())
+            .and_then(|s| s.main_exit())
+            .and_then(|e| match e {
+                ExitStatus::Exited(code) => u8::try_from(code).ok(),
+                ExitStatus::Killed { .. } => None,
+            });
+        let status = status.or(main_code).unwrap_or(0);
+        let Some((objective, procedure, note)) = crate::shutdown::emergency(action, status) else {
+            return;
+        };
+        if let Some(note) = note {
+            self.log_unit(u, note);
+        }
+        let why = format!("{} {reason}", self.reg.name_of(u));
+        self.request_shutdown(objective, procedure, &why);
+    }
+
+    /// Goes down to `objective`: see [`crate::shutdown`]. The first request decides the
+    /// objective; a later forced one only hurries it.
+    pub(crate) fn request_shutdown(
+        &mut self,
+        objective: Objective,
+        procedure: Procedure,
+        why: &str,
+    ) {
+        let first = self.objective.is_none();
+        let objective = *self.objective.get_or_insert(objective);
+        if first {
+            eprintln!("sysmaster: {why}, {}.", objective.doing());
+        } else {
+            eprintln!(
+                "sysmaster: {why}: already {}, {}",
+                objective.doing(),
+                if procedure == Procedure::Force {
+                    "killing every unit now"
+                } else {
+                    "ignored"
+                }
+            );
+        }
+        if procedure == Procedure::Force {
+            if self.shutting_down.is_none() {
+                self.begin_shutdown();
+            }
+            // The second call kills every unit's processes.
+            self.begin_shutdown();
+            return;
+        }
+        if !first {
+            return;
+        }
+        let target = objective.target();
+        let loaded = self.reg.load(target).ok().filter(|&t| {
+            self.reg
+                .unit(t)
+                .is_some_and(|x| x.loaded.load_state == unitfile::load::LoadState::Loaded)
+        });
+        let Some(t) = loaded else {
+            eprintln!("sysmaster: {target} has no unit file, stopping every unit");
+            self.begin_shutdown();
+            return;
+        };
+        let now = Daemon::now();
+        match self.engine.enqueue(
+            &self.reg.graph,
+            &self.reg,
+            t,
+            JobType::Start,
+            JobMode::ReplaceIrreversibly,
+            false,
+            now,
+        ) {
+            Ok(e) => {
+                self.jobs_finished(e.finished);
+                self.shutdown_target = Some(t);
+            }
+            Err(e) => {
+                eprintln!("sysmaster: cannot start {target}: {e}; stopping every unit");
+                self.begin_shutdown();
+            }
+        }
+    }
 
     /// SIGTERM/SIGINT: stop every unit, then exit. A second request kills what is left.
     fn begin_shutdown(&mut self) {
@@ -1354,6 +1525,11 @@ impl Daemon {
             }
         }
     }
+}
+
+/// The `[Unit]` section of a loaded unit.
+fn unit_section(reg: &Registry, u: UnitId) -> Option<&unitfile::model::UnitSection> {
+    reg.unit(u).map(|x| &x.loaded.config.unit)
 }
 
 fn map_unit_job_mode(m: unitfile::model::unit::JobMode) -> JobMode {

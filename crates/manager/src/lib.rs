@@ -13,6 +13,7 @@ pub mod daemon;
 pub mod exec;
 pub mod logbuf;
 pub mod registry;
+pub mod shutdown;
 pub mod timers;
 pub mod unitfiles;
 pub mod users;

@@ -696,3 +696,125 @@ fn conditions_skip_and_asserts_fail_the_start() {
     assert_eq!(m.states("a.service"), ("inactive".into(), "dead".into()));
     assert!(m.logs("c.service").join("\n").contains("skipped"));
 }
+
+#[test]
+fn an_automatic_restart_restarts_the_units_bound_to_the_service() {
+    let m = Manager::start(&[
+        (
+            "a.service",
+            "[Service]\nRestart=always\nRestartSec=100ms\nExecStart=/bin/sleep 1000\n",
+        ),
+        (
+            "b.service",
+            "[Unit]\nBindsTo=a.service\nAfter=a.service\n[Service]\nExecStart=/bin/sleep 1001\n",
+        ),
+    ]);
+    assert_eq!(m.run(JobVerb::Start, "b.service"), "done");
+    let a1 = m.status("a.service").main_pid.unwrap();
+    let b1 = m.status("b.service").main_pid.unwrap();
+    sys::process::kill(a1, 9).unwrap();
+    m.wait_until("a restarted", || {
+        let s = m.status("a.service");
+        s.main_pid.is_some_and(|p| p != a1) && s.unit.active_state == "active"
+    });
+    // The restart job of a propagates to b as try-restart (BindsTo= → BoundBy=).
+    m.wait_until("b restarted with it", || {
+        let s = m.status("b.service");
+        s.main_pid.is_some_and(|p| p != b1) && s.unit.active_state == "active"
+    });
+    assert!(!alive(b1), "b's old process is gone");
+    assert!(
+        m.log()
+            .contains("a.service: Scheduled restart job, restart counter is at 1."),
+        "{}",
+        m.log()
+    );
+}
+
+#[test]
+fn a_stop_job_wins_over_a_pending_restart() {
+    let m = Manager::start(&[(
+        "a.service",
+        "[Service]\nRestart=always\nRestartSec=300ms\nExecStart=/bin/sleep 1000\n",
+    )]);
+    assert_eq!(m.run(JobVerb::Start, "a.service"), "done");
+    let a1 = m.status("a.service").main_pid.unwrap();
+    sys::process::kill(a1, 9).unwrap();
+    m.wait_until("auto-restart", || m.states("a.service").1 == "auto-restart");
+    assert_eq!(m.run(JobVerb::Stop, "a.service"), "done");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(m.states("a.service").0, "inactive", "{}", m.log());
+    assert_eq!(m.status("a.service").main_pid, None);
+}
+
+#[test]
+fn success_action_exit_ends_the_manager_with_the_given_status() {
+    let mut m = Manager::start(&[
+        (
+            "done.service",
+            "[Unit]\nSuccessAction=exit\nSuccessActionExitStatus=7\n[Service]\nType=oneshot\nExecStart=/bin/true\n",
+        ),
+        ("other.service", "[Service]\nExecStart=/bin/sleep 1000\n"),
+    ]);
+    assert_eq!(m.run(JobVerb::Start, "other.service"), "done");
+    let other = m.status("other.service").main_pid.unwrap();
+    m.job(JobVerb::Start, "done.service");
+    let status = m.wait_exit();
+    assert_eq!(status.code(), Some(7), "{}", m.log());
+    assert!(!alive(other), "every unit is stopped first");
+    assert!(
+        m.log().contains("done.service unit succeeded, exiting."),
+        "{}",
+        m.log()
+    );
+}
+
+#[test]
+fn failure_action_poweroff_starts_poweroff_target_then_stops_the_rest() {
+    let mut m = Manager::start(&[
+        (
+            "bad.service",
+            "[Unit]\nFailureAction=poweroff\n[Service]\nExecStart=/bin/false\n",
+        ),
+        // A stand-in for the real target: it records that it was reached.
+        (
+            "poweroff.target",
+            "[Unit]\nDescription=Power-Off\nWants=mark.service\nAfter=mark.service\n",
+        ),
+        (
+            "mark.service",
+            "[Unit]\nDefaultDependencies=no\n[Service]\nType=oneshot\nExecStart=/bin/touch @DIR@/reached\n",
+        ),
+        ("other.service", "[Service]\nExecStart=/bin/sleep 1000\n"),
+    ]);
+    assert_eq!(m.run(JobVerb::Start, "other.service"), "done");
+    let other = m.status("other.service").main_pid.unwrap();
+    m.job(JobVerb::Start, "bad.service");
+    let status = m.wait_exit();
+    assert_eq!(status.code(), Some(0), "{}", m.log());
+    assert!(m.path("reached").exists(), "{}", m.log());
+    assert!(!alive(other));
+    let log = m.log();
+    assert!(
+        log.contains("bad.service unit failed, powering off."),
+        "{log}"
+    );
+    assert!(log.contains("Power-Off"), "{log}");
+}
+
+#[test]
+fn a_job_timeout_runs_job_timeout_action() {
+    let mut m = Manager::start(&[(
+        "slow.service",
+        "[Unit]\nJobTimeoutSec=300ms\nJobTimeoutAction=exit-force\n[Service]\nType=oneshot\nExecStart=/bin/sleep 1000\n",
+    )]);
+    m.job(JobVerb::Start, "slow.service");
+    let status = m.wait_exit();
+    assert_eq!(status.code(), Some(0), "{}", m.log());
+    let log = m.log();
+    assert!(log.contains("Job slow.service/start timed out."), "{log}");
+    assert!(
+        log.contains("slow.service job timed out, exiting."),
+        "{log}"
+    );
+}

@@ -87,7 +87,9 @@ pub enum FinalAction {
     Reboot,
     Kexec,
     /// In a container (PID 1 of a PID namespace): exit with this status.
-    Exit { status: u8 },
+    Exit {
+        status: u8,
+    },
 }
 
 /// Messages from PID 1 to the manager.
@@ -106,7 +108,9 @@ pub enum ToManager {
         container: bool,
     },
     /// One stored fd (attached as `SCM_RIGHTS`) and its name.
-    StoredFd { name: String },
+    StoredFd {
+        name: String,
+    },
     /// A process that is not the manager has exited and was reaped by PID 1.
     Exit {
         /// Increasing per boot, never reused, also across PID 1 re-execs.
@@ -118,24 +122,38 @@ pub enum ToManager {
     },
     /// End of the replay that follows `Hello`.
     HelloDone,
-    Ping { seq: u64 },
-    Request { request: InitRequest },
+    Ping {
+        seq: u64,
+    },
+    Request {
+        request: InitRequest,
+    },
 }
 
 /// Messages from the manager to PID 1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum ToInit {
-    Pong { seq: u64 },
+    Pong {
+        seq: u64,
+    },
     /// Every `Exit` with `seq <= upto` is durable in the manager's state: forget it.
-    AckExits { upto: u64 },
+    AckExits {
+        upto: u64,
+    },
     /// Keep the attached fd under this name (replacing one of the same name).
-    StoreFd { name: String },
-    RemoveFd { name: String },
+    StoreFd {
+        name: String,
+    },
+    RemoveFd {
+        name: String,
+    },
     /// The manager is about to exit on purpose; start it again at once.
     Restarting,
     /// All units are stopped: perform the final step.
-    Final { action: FinalAction },
+    Final {
+        action: FinalAction,
+    },
     /// Re-execute PID 1 (upgrade), keeping the manager, the exit buffer and the fd store.
     ReexecInit,
 }

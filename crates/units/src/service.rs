@@ -293,6 +293,9 @@ pub enum Event {
     /// `systemctl reset-failed`: forget the failure, the restart counter and the start
     /// limit.
     ResetFailed,
+    /// The restart job asked for by `ScheduleRestart` could not be queued: the service
+    /// fails with result `resources`, as systemd's does.
+    RestartRefused,
 }
 
 /// What the manager must do for a service.
@@ -329,6 +332,11 @@ pub enum Effect {
     /// Look for the main process among the cgroup's processes and answer with
     /// `Event::MainPidGuess`.
     GuessMainPid,
+    /// `RestartSec=` elapsed in `auto-restart`: queue a restart job for the unit (mode
+    /// `replace`), whose stop and start the service then receives as `Stop` and `Start`;
+    /// answer `RestartRefused` if the job cannot be queued. Going through a job lets the
+    /// restart reach the units bound to this one (`BindsTo=`, `PartOf=`), as in systemd.
+    ScheduleRestart,
     StateChanged {
         from: ServiceState,
         to: ServiceState,
@@ -579,6 +587,11 @@ impl Service {
                 }
             }
             Event::ResetFailed => self.reset_failed(),
+            Event::RestartRefused => {
+                if self.state == ServiceState::AutoRestart {
+                    self.enter_dead(ServiceResult::Resources, false);
+                }
+            }
         }
         std::mem::take(&mut self.effects)
     }
@@ -1146,8 +1159,8 @@ impl Service {
         }
     }
 
-    /// `RestartSec=` elapsed: the restart is a stop of the auto-restart state followed by a
-    /// start, as systemd's restart job does (dependents are not restarted here).
+    /// `RestartSec=` elapsed: ask for a restart job; the service stays in `auto-restart`
+    /// until the job's stop part moves it to `dead` (keeping the restart counter).
     fn enter_restart(&mut self) {
         self.restart_count = self.restart_count.saturating_add(1);
         self.flush_restart_count = false;
@@ -1155,8 +1168,7 @@ impl Service {
             "Scheduled restart job, restart counter is at {}.",
             self.restart_count
         ));
-        self.set_state(ServiceState::Dead);
-        self.start();
+        self.effects.push(Effect::ScheduleRestart);
     }
 
     fn run_next_control(&mut self, control: Control) {

@@ -85,6 +85,11 @@ impl Process {
     /// SIGTERM, and the exit status once the manager is gone.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         sys::process::kill(self.pid(), 15).unwrap();
+        self.wait_exit()
+    }
+
+    /// The exit status once the manager is gone (at most 15 s).
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {

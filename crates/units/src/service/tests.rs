@@ -103,6 +103,7 @@ fn show(effect: &Effect) -> Option<String> {
         Effect::ReadPidFile(path) => format!("read-pid-file {path}"),
         Effect::WatchPidFile(path) => format!("watch-pid-file {path}"),
         Effect::GuessMainPid => "guess-main-pid".to_string(),
+        Effect::ScheduleRestart => "schedule-restart".to_string(),
         Effect::StateChanged { from, to, result } => format!("{from} -> {to} ({result})"),
         Effect::Log(_) => return None,
     })
@@ -1410,19 +1411,39 @@ fn auto_restart_starts_again_after_restart_sec() {
             ),
             // Too early: stale.
             (2, Event::Timer(TimerKind::Restart), &[]),
+            (3, Event::Timer(TimerKind::Restart), &["schedule-restart"]),
+            // The restart job: its stop part ends auto-restart, its start part starts.
+            (3, Event::Stop, &["auto-restart -> dead (exit-code)"]),
             (
                 3,
-                Event::Timer(TimerKind::Restart),
-                &[
-                    "auto-restart -> dead (exit-code)",
-                    "spawn main /bin/d",
-                    "dead -> running (success)",
-                ],
+                Event::Start,
+                &["spawn main /bin/d", "dead -> running (success)"],
             ),
         ],
     );
     assert_eq!(s.restart_count(), 1);
     assert_eq!(s.active_state(), ActiveState::Active);
+}
+
+#[test]
+fn a_refused_restart_job_fails_the_service_with_resources() {
+    let mut s = end_by("Restart=always\nRestartSec=1", Cause::UncleanExit);
+    let (kind, at) = s.timer.unwrap();
+    let effects: Vec<_> = s
+        .handle(at, Event::Timer(kind))
+        .iter()
+        .filter_map(show)
+        .collect();
+    assert_eq!(effects, ["schedule-restart"]);
+    assert_eq!(s.state(), ServiceState::AutoRestart);
+    let effects: Vec<_> = s
+        .handle(at, Event::RestartRefused)
+        .iter()
+        .filter_map(show)
+        .collect();
+    assert_eq!(effects, ["auto-restart -> failed (exit-code)"]);
+    // Not a restart any more: a late refusal changes nothing.
+    assert!(s.handle(at, Event::RestartRefused).is_empty());
 }
 
 #[test]
@@ -1480,6 +1501,8 @@ fn start_limit_stops_restart_loops() {
         assert_eq!(s.state(), ServiceState::AutoRestart);
         let (kind, at) = s.timer.unwrap();
         s.handle(at, Event::Timer(kind));
+        s.handle(at, Event::Stop);
+        s.handle(at, Event::Start);
     }
     // The fourth start within the interval is refused; like systemd, the result of the
     // last run stays, as it is not success.
