@@ -126,6 +126,17 @@ impl Engine {
         e
     }
 
+    /// The id the next job will get.
+    pub fn next_id(&self) -> u32 {
+        self.next_id
+    }
+
+    /// Job ids continue from `next` at least (ids are never reused within a boot, also
+    /// not across manager restarts, so that a client waiting for a job is never confused).
+    pub fn continue_ids_from(&mut self, next: u32) {
+        self.next_id = self.next_id.max(next);
+    }
+
     pub fn jobs(&self) -> impl Iterator<Item = &Job> {
         self.jobs.values()
     }

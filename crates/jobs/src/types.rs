@@ -7,12 +7,13 @@
 //! transaction or in the installed set; `TryRestart`, `TryReload` and `ReloadOrStart` are
 //! request types that collapse into one of those before a job is created.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use units::ActiveState;
 
 /// A job's number; unique for the lifetime of an [`crate::Engine`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct JobId(pub u32);
 
 impl fmt::Display for JobId {
@@ -22,7 +23,7 @@ impl fmt::Display for JobId {
 }
 
 /// What a job does to its unit (systemctl's verbs map onto these).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum JobType {
     Start,
     /// Succeeds if the unit is active, is skipped otherwise (pulled in by `Requisite=`).
@@ -167,7 +168,7 @@ impl fmt::Display for JobResult {
 /// [`crate::Engine::begin`]; `Running -> Waiting` when a restart job's stop half is done
 /// (it becomes a start job) or a merged-in job needs the unit to act again; either state
 /// ends by [`crate::Engine::finish`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum JobState {
     Waiting,
     Running,

@@ -19,11 +19,12 @@
 
 use crate::control::Client;
 use crate::exec;
+use crate::persist::{Change, JobRecord, ManagerRecord, RuntimeRecord, Snapshot, UnitRecord};
 use crate::registry::{Registry, Runtime};
 use crate::shutdown::{Objective, Procedure};
 use crate::timers::Timers;
 use jobs::{Action, Begin, Engine, Finished, JobId, JobMode, JobResult, JobType};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,8 @@ const PID_FILE_POLL_USEC: u64 = 200_000;
 /// After a stop request, the manager exits at the latest after this long even if some
 /// unit does not stop (each unit's own stop timeouts normally end it much earlier).
 const SHUTDOWN_LIMIT_USEC: u64 = 300_000_000;
+/// The journal is folded into a new snapshot once it grows beyond this.
+const JOURNAL_LIMIT: usize = 4 << 20;
 
 /// The command line of the daemon.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +77,7 @@ enum Source {
     Client(usize),
     LogPipe(UnitId),
     Exec(usize),
+    Adopted(u32),
 }
 
 pub struct Daemon {
@@ -103,6 +107,26 @@ pub struct Daemon {
     pub(crate) objective: Option<Objective>,
     /// The target an orderly shutdown started; its job ending begins the stop of the rest.
     shutdown_target: Option<UnitId>,
+    /// `<runtime-dir>/state`, where the runtime state is kept for the next manager; `None`
+    /// when it cannot be written (logged once).
+    state_dir: Option<state::StateDir>,
+    /// Units whose record (and job) must be written at the next [`Daemon::persist`].
+    dirty: BTreeSet<UnitId>,
+    /// The job record last written for each unit.
+    written_jobs: HashMap<UnitId, JobRecord>,
+    journal_bytes: usize,
+    /// `Engine::next_id` at the last persist: a change means a transaction ran.
+    persisted_next_job: u32,
+    /// Start times of tracked processes (clock ticks since boot), read at spawn/adoption.
+    start_times: HashMap<u32, u64>,
+    /// The highest init-link exit sequence number applied.
+    exit_seq: u64,
+    boot_id: String,
+    /// Tracked processes of the previous manager that had ended when this one started.
+    lost: Vec<(UnitId, u32)>,
+    /// Processes taken over from a previous manager: not our children, so their end is
+    /// seen through a pidfd (their exit status only PID 1 can tell).
+    adopted: HashMap<u32, OwnedFd>,
     /// Facts `Condition*=` checks compare against, read once at start.
     host: crate::conditions::Host,
     /// `Type=idle` services wait before exec until this pipe's write end is closed, which
@@ -257,6 +281,16 @@ impl Daemon {
         let notify = NotifySocket::bind(&notify_path)
             .map_err(|e| format!("cannot bind {}: {e}", notify_path.display()))?;
         let (cgroup_base, cgroup_mount) = setup_cgroups(dir);
+        let state_dir = match state::StateDir::new(&dir.join("state")) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!(
+                    "sysmaster: cannot use {}/state: {e}; a restarted manager will not recover",
+                    dir.display()
+                );
+                None
+            }
+        };
         let dirs = if options.unit_dirs.is_empty() {
             unitfile::lookup::SYSTEM_UNIT_PATH
                 .iter()
@@ -286,6 +320,16 @@ impl Daemon {
             shutting_down: None,
             objective: None,
             shutdown_target: None,
+            state_dir,
+            dirty: BTreeSet::new(),
+            written_jobs: HashMap::new(),
+            journal_bytes: 0,
+            persisted_next_job: 0,
+            start_times: HashMap::new(),
+            exit_seq: 0,
+            boot_id: crate::persist::boot_id(),
+            lost: Vec::new(),
+            adopted: HashMap::new(),
             host: crate::conditions::Host::detect(),
             idle_pipe: None,
         })
@@ -319,6 +363,12 @@ impl Daemon {
 
     /// Runs until a stop request has been carried out. Returns the exit status.
     pub fn run(&mut self, start: &[String]) -> i32 {
+        let recovered = self.recover();
+        if recovered {
+            self.watch_adopted();
+            self.resolve_lost();
+        }
+        let start = if recovered { &[][..] } else { start };
         for name in start {
             match self.enqueue(name, JobType::Start, JobMode::Replace, true) {
                 Ok(_) => {}
@@ -336,6 +386,8 @@ impl Daemon {
                 // Every job is done: Type=idle services waiting before exec may run now.
                 self.idle_pipe = None;
             }
+            // What clients are told is durable first.
+            self.persist();
             self.answer_waiters();
             self.flush_clients();
             if let Some(t) = self.shutdown_target {
@@ -429,6 +481,10 @@ impl Daemon {
             fds.push(PollFd::new(e.child.report_fd().as_raw_fd(), READABLE));
             sources.push(Source::Exec(i));
         }
+        for (&pid, fd) in &self.adopted {
+            fds.push(PollFd::new(fd.as_raw_fd(), READABLE));
+            sources.push(Source::Adopted(pid));
+        }
         if let Err(e) = sys::event::poll(&mut fds, timeout) {
             eprintln!("sysmaster: poll failed: {e}");
             std::thread::sleep(std::time::Duration::from_millis(100));
@@ -440,6 +496,7 @@ impl Daemon {
         let mut clients = Vec::new();
         let mut pipes = Vec::new();
         let mut execs = Vec::new();
+        let mut ended = Vec::new();
         for (p, s) in fds.iter().zip(sources) {
             if !(p.readable() || p.writable()) {
                 continue;
@@ -451,6 +508,7 @@ impl Daemon {
                 Source::Client(i) => clients.push(i),
                 Source::LogPipe(u) => pipes.push(u),
                 Source::Exec(i) => execs.push(i),
+                Source::Adopted(pid) => ended.push(pid),
             }
         }
         // Output first, so that a process's last lines are stored before its exit is seen.
@@ -461,6 +519,9 @@ impl Daemon {
         self.exec_reports(execs);
         if signal {
             self.handle_signals();
+        }
+        for pid in ended {
+            self.adopted_ended(pid);
         }
         if notify {
             self.read_notifications();
@@ -500,38 +561,41 @@ impl Daemon {
         }
     }
 
+    /// Handles every exited child. Each exit is judged and its consequences written to the
+    /// state journal *before* the child is reaped: if the manager dies in between, the
+    /// zombie passes to PID 1, which relays its exit to the next manager — an exit is never
+    /// lost, and never applied twice (the state then no longer tracks the pid).
     fn reap(&mut self) {
-        let mut exited = std::collections::BTreeSet::new();
         loop {
-            match sys::process::reap_any() {
-                Ok(Some((pid, exit))) => {
-                    if let Some(u) = self.pids.remove(&pid) {
-                        exited.insert(u);
-                        self.events.push_back((
-                            u,
-                            Event::Exited {
-                                pid,
-                                status: exit_status(exit),
-                            },
-                        ));
-                    }
-                }
+            let (pid, exit) = match sys::process::peek_any() {
+                Ok(Some(x)) => x,
                 Ok(None) => break,
                 Err(e) => {
                     eprintln!("sysmaster: waitid failed: {e}");
                     break;
                 }
+            };
+            if let Some(u) = self.pids.remove(&pid) {
+                // Pending output of the process goes in before its exit is judged.
+                if self.reg.unit(u).is_some_and(|x| x.log_pipe.is_some()) {
+                    self.read_log_pipe(u);
+                }
+                self.events.push_back((
+                    u,
+                    Event::Exited {
+                        pid,
+                        status: exit_status(exit),
+                    },
+                ));
+                self.drain_events();
+                self.persist();
+            }
+            self.start_times.remove(&pid);
+            if let Err(e) = sys::process::reap(pid) {
+                eprintln!("sysmaster: reaping {pid} failed: {e}");
+                break;
             }
         }
-        // Pending output of the exited processes goes in before their exits are judged.
-        // Only their units' pipes: reading every unit's pipe made each batch of exits cost
-        // as much as the number of units.
-        for u in exited {
-            if self.reg.unit(u).is_some_and(|x| x.log_pipe.is_some()) {
-                self.read_log_pipe(u);
-            }
-        }
-        self.drain_events();
         self.check_empty();
     }
 
@@ -700,6 +764,7 @@ impl Daemon {
     /// Feeds queued events to their units, carrying out the effects, until none is left.
     pub(crate) fn drain_events(&mut self) {
         while let Some((u, event)) = self.events.pop_front() {
+            self.dirty.insert(u);
             let now = Daemon::now();
             let effects = match self.reg.unit_mut(u).and_then(|x| x.service_mut()) {
                 Some(s) => s.handle(now, event),
@@ -725,6 +790,9 @@ impl Daemon {
         {
             if let std::collections::hash_map::Entry::Vacant(e) = self.pids.entry(pid) {
                 e.insert(u);
+                if let Ok(t) = sys::process::start_time(pid) {
+                    self.start_times.insert(pid, t);
+                }
                 if let Some(unit) = self.reg.unit_mut(u) {
                     unit.populated = true;
                 }
@@ -800,6 +868,26 @@ impl Daemon {
         match candidates.as_slice() {
             [only] => Some(*only),
             _ => None,
+        }
+    }
+
+    /// Finds the cgroup a previous manager made for the unit, if it still exists.
+    fn prepare_cgroup_only(&mut self, u: UnitId) {
+        let Some(base) = self.cgroup_base.clone() else {
+            return;
+        };
+        let slice = self
+            .reg
+            .graph
+            .get(u, Dependency::InSlice)
+            .next()
+            .map(|s| self.reg.name_of(s));
+        let Some(unit) = self.reg.unit_mut(u) else {
+            return;
+        };
+        let path = base.join(cgroup_relative(slice.as_deref(), &unit.name));
+        if unit.cgroup.is_none() && path.is_dir() {
+            unit.cgroup = Some(sys::cgroup::Cgroup::open(path));
         }
     }
 
@@ -907,6 +995,7 @@ impl Daemon {
             Ok(child) => {
                 let pid = child.pid;
                 self.pids.insert(pid, u);
+                self.note_start_time(pid);
                 if let Some(unit) = self.reg.unit_mut(u) {
                     unit.populated = true;
                 }
@@ -1050,6 +1139,7 @@ impl Daemon {
         if unit.active == new && !reload_failed {
             return;
         }
+        self.dirty.insert(u);
         if unit.active != new {
             unit.active = new;
             unit.state_change_usec = Some(realtime_usec());
@@ -1146,6 +1236,8 @@ impl Daemon {
                     eprintln!("sysmaster: {line}");
                 }
                 self.jobs_finished(e.finished);
+                // The job is durable before anyone is told its id.
+                self.persist();
                 Ok(e.anchor)
             }
             Err(e) => {
@@ -1247,6 +1339,7 @@ impl Daemon {
 
     /// Asks a unit to carry out a running job.
     fn perform(&mut self, u: UnitId, id: JobId, action: Action) {
+        self.dirty.insert(u);
         let supported = self.reg.unit(u).is_some_and(|x| x.supported());
         if action == Action::Start && supported && !self.start_checks_pass(u, id) {
             return;
@@ -1318,6 +1411,7 @@ impl Daemon {
     /// Logs and remembers finished jobs.
     pub(crate) fn jobs_finished(&mut self, list: Vec<Finished>) {
         for f in list {
+            self.dirty.insert(f.unit);
             let name = self.reg.name_of(f.unit);
             let description = self
                 .reg
@@ -1367,6 +1461,380 @@ impl Daemon {
             }
             self.history.push_back((f.id, name, f.job_type, f.result));
         }
+    }
+
+    // ---- persisted state ----
+
+    fn note_start_time(&mut self, pid: u32) {
+        match sys::process::start_time(pid) {
+            Ok(t) => {
+                self.start_times.insert(pid, t);
+            }
+            Err(e) => eprintln!("sysmaster: cannot read the start time of {pid}: {e}"),
+        }
+    }
+
+    fn manager_record(&self) -> ManagerRecord {
+        ManagerRecord {
+            version: crate::persist::STATE_VERSION,
+            boot_id: self.boot_id.clone(),
+            next_job: self.engine.next_id(),
+            exit_seq: self.exit_seq,
+            objective: self.objective.map(Into::into),
+            shutting_down: self.shutting_down.is_some(),
+        }
+    }
+
+    fn unit_record(&self, u: UnitId) -> Option<UnitRecord> {
+        let unit = self.reg.unit(u)?;
+        let runtime = match &unit.runtime {
+            Runtime::Service(s) => RuntimeRecord::Service(Box::new(s.snapshot())),
+            Runtime::Simple(a) => RuntimeRecord::Simple(*a),
+            Runtime::Unsupported => RuntimeRecord::None,
+        };
+        let procs = unit
+            .service()
+            .map(|s| [s.main_pid(), s.control_pid()])
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|pid| Some((pid, *self.start_times.get(&pid)?)))
+            .collect();
+        Some(UnitRecord {
+            name: unit.name.clone(),
+            active: unit.active,
+            state_change_usec: unit.state_change_usec,
+            invocation_id: unit.invocation_id.clone(),
+            populated: unit.populated,
+            runtime,
+            procs,
+        })
+    }
+
+    fn job_record(&self, job: &jobs::Job) -> JobRecord {
+        JobRecord {
+            id: job.id.0,
+            unit: self.reg.name_of(job.unit),
+            job_type: job.job_type,
+            state: job.state,
+            irreversible: job.irreversible,
+            ignore_order: job.ignore_order,
+            deadline: job.deadline,
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            manager: self.manager_record(),
+            units: self
+                .reg
+                .ids()
+                .into_iter()
+                .filter_map(|u| self.unit_record(u))
+                .collect(),
+            jobs: self.engine.jobs().map(|j| self.job_record(j)).collect(),
+        }
+    }
+
+    /// Writes what changed since the last call to the state journal (or a new snapshot
+    /// when the journal has grown large). Called after each batch of events, after each
+    /// exit and once per loop turn.
+    pub(crate) fn persist(&mut self) {
+        if self.state_dir.is_none() {
+            self.dirty.clear();
+            return;
+        }
+        let next_job = self.engine.next_id();
+        if next_job != self.persisted_next_job {
+            // A transaction ran: any unit may have a new or changed job.
+            let units: Vec<UnitId> = self.engine.jobs().map(|j| j.unit).collect();
+            self.dirty.extend(units);
+        }
+        if self.dirty.is_empty() && next_job == self.persisted_next_job {
+            return;
+        }
+        let mut changes = Vec::new();
+        if next_job != self.persisted_next_job {
+            changes.push(Change::Manager(self.manager_record()));
+            self.persisted_next_job = next_job;
+        }
+        for u in std::mem::take(&mut self.dirty) {
+            if let Some(record) = self.unit_record(u) {
+                changes.push(Change::Unit(record));
+            }
+            let job = self.engine.job_of(u).map(|j| self.job_record(j));
+            match (job, self.written_jobs.get(&u)) {
+                (Some(j), Some(w)) if &j == w => {}
+                (Some(j), _) => {
+                    changes.push(Change::Job(j.clone()));
+                    self.written_jobs.insert(u, j);
+                }
+                (None, Some(w)) => {
+                    changes.push(Change::JobGone { id: w.id });
+                    self.written_jobs.remove(&u);
+                }
+                (None, None) => {}
+            }
+        }
+        if changes.is_empty() {
+            return;
+        }
+        let result = if self.journal_bytes > JOURNAL_LIMIT {
+            let snapshot = self.snapshot();
+            self.journal_bytes = 0;
+            self.state_dir.as_mut().map(|d| d.write_snapshot(&snapshot))
+        } else {
+            self.state_dir.as_mut().map(|d| {
+                d.append_all(&changes).map(|n| {
+                    self.journal_bytes = self.journal_bytes.saturating_add(n);
+                })
+            })
+        };
+        if let Some(Err(e)) = result {
+            eprintln!(
+                "sysmaster: writing the state journal failed: {e}; the state is not kept any more"
+            );
+            self.state_dir = None;
+        }
+    }
+
+    /// Writes a whole new snapshot (at start, and after recovery).
+    fn write_snapshot(&mut self) {
+        let snapshot = self.snapshot();
+        self.written_jobs = self
+            .engine
+            .jobs()
+            .map(|j| (j.unit, self.job_record(j)))
+            .collect();
+        self.persisted_next_job = self.engine.next_id();
+        self.journal_bytes = 0;
+        self.dirty.clear();
+        if let Some(Err(e)) = self.state_dir.as_mut().map(|d| d.write_snapshot(&snapshot)) {
+            eprintln!("sysmaster: writing the state snapshot failed: {e}; the state is not kept");
+            self.state_dir = None;
+        }
+    }
+
+    /// Takes over the state a previous manager of this boot left: units' states, tracked
+    /// processes that still exist (same pid *and* start time), jobs, timers, counters.
+    /// Returns whether there was such a state (then the boot transaction is not run again).
+    fn recover(&mut self) -> bool {
+        let loaded = match self
+            .state_dir
+            .as_mut()
+            .map(|d| d.load::<Snapshot, Change>())
+        {
+            Some(Ok(l)) => Some(l),
+            Some(Err(e)) => {
+                eprintln!("sysmaster: the saved state cannot be read ({e}); starting afresh");
+                None
+            }
+            None => None,
+        };
+        let Some(snapshot) = loaded.as_ref().and_then(|l| l.snapshot.clone()) else {
+            self.write_snapshot();
+            return false;
+        };
+        let (journal, dropped) = loaded.map(|l| (l.journal, l.dropped)).unwrap_or_default();
+        if dropped > 0 {
+            eprintln!("sysmaster: dropped a torn tail of {dropped} bytes from the state journal");
+        }
+        let state = crate::persist::fold(snapshot, journal);
+        if state.manager.version != crate::persist::STATE_VERSION
+            || state.manager.boot_id != self.boot_id
+        {
+            eprintln!("sysmaster: the saved state is of another boot or version; starting afresh");
+            self.write_snapshot();
+            return false;
+        }
+        let mut adopted = 0usize;
+        let mut lost: Vec<(UnitId, u32)> = Vec::new();
+        let mut effects: Vec<(UnitId, Effect)> = Vec::new();
+        for record in &state.units {
+            let u = match self.reg.load(&record.name) {
+                Ok(u) => u,
+                Err(e) => {
+                    eprintln!("sysmaster: saved unit {}: {e}", record.name);
+                    continue;
+                }
+            };
+            self.prepare_cgroup_only(u);
+            let Some(unit) = self.reg.unit_mut(u) else {
+                continue;
+            };
+            unit.active = record.active;
+            unit.state_change_usec = record.state_change_usec;
+            unit.invocation_id = record.invocation_id.clone();
+            unit.populated = record.populated;
+            match (&record.runtime, &mut unit.runtime) {
+                (RuntimeRecord::Service(snap), Runtime::Service(s)) => {
+                    let (restored, fx) =
+                        units::service::Service::restore(s.config().clone(), snap.as_ref().clone());
+                    **s = restored;
+                    effects.extend(fx.into_iter().map(|e| (u, e)));
+                }
+                (RuntimeRecord::Simple(a), Runtime::Simple(s)) => *s = *a,
+                _ => {}
+            }
+            for &(pid, start) in &record.procs {
+                if sys::process::start_time(pid).ok() == Some(start) {
+                    self.pids.insert(pid, u);
+                    self.start_times.insert(pid, start);
+                    adopted += 1;
+                } else {
+                    lost.push((u, pid));
+                }
+            }
+        }
+        let jobs: Vec<jobs::Job> = state
+            .jobs
+            .iter()
+            .filter_map(|j| {
+                Some(jobs::Job {
+                    id: JobId(j.id),
+                    unit: self.reg.find(&j.unit)?,
+                    job_type: j.job_type,
+                    state: j.state,
+                    irreversible: j.irreversible,
+                    ignore_order: j.ignore_order,
+                    deadline: j.deadline,
+                })
+            })
+            .collect();
+        let njobs = jobs.len();
+        self.engine = Engine::restore(jobs);
+        self.engine.continue_ids_from(state.manager.next_job);
+        self.exit_seq = state.manager.exit_seq;
+        self.objective = state.manager.objective.map(Into::into);
+        if state.manager.shutting_down {
+            self.shutting_down = Some(Daemon::now());
+        }
+        for (u, effect) in effects {
+            self.apply(u, effect);
+        }
+        self.adopt_pending_spawns();
+        eprintln!(
+            "sysmaster: recovered the state of the previous manager: {} units, {njobs} jobs, {adopted} processes",
+            state.units.len()
+        );
+        self.lost = lost;
+        self.write_snapshot();
+        true
+    }
+
+    /// A process taken over from the previous manager has ended. Not being its parent,
+    /// the manager cannot learn how: without PID 1 relaying it, the end is reported as a
+    /// kill (a failure, so that restart policies apply), with a log line saying so.
+    fn adopted_ended(&mut self, pid: u32) {
+        self.adopted.remove(&pid);
+        let Some(u) = self.pids.remove(&pid) else {
+            return;
+        };
+        self.start_times.remove(&pid);
+        self.log_unit(
+            u,
+            &format!("Process {pid} (started by the previous manager) ended; its exit status is unknown."),
+        );
+        self.events.push_back((
+            u,
+            Event::Exited {
+                pid,
+                status: ExitStatus::Killed {
+                    signal: SIGKILL,
+                    core_dumped: false,
+                },
+            },
+        ));
+        self.drain_events();
+        self.check_empty();
+    }
+
+    /// After recovery: processes that ended while no manager ran. Their exit status is
+    /// lost (no PID 1 relayed it); they are reported as killed, with a log line.
+    fn resolve_lost(&mut self) {
+        for (u, pid) in std::mem::take(&mut self.lost) {
+            self.log_unit(
+                u,
+                &format!(
+                    "Process {pid} ended while no manager was running; its exit status is lost."
+                ),
+            );
+            self.events.push_back((
+                u,
+                Event::Exited {
+                    pid,
+                    status: ExitStatus::Killed {
+                        signal: SIGKILL,
+                        core_dumped: false,
+                    },
+                },
+            ));
+        }
+        self.drain_events();
+    }
+
+    /// After recovery: watch every adopted process through a pidfd (they are children of
+    /// PID 1 or of whoever adopted them now, not ours).
+    fn watch_adopted(&mut self) {
+        let pids: Vec<u32> = self.pids.keys().copied().collect();
+        for pid in pids {
+            match sys::process::pidfd_open(pid) {
+                Ok(fd) => {
+                    self.adopted.insert(pid, fd);
+                }
+                Err(_) => self.lost.extend(self.pids.get(&pid).map(|&u| (u, pid))),
+            }
+        }
+    }
+
+    /// After recovery: a process the previous manager spawned but had not recorded yet is
+    /// looked for in the unit's cgroup (the earliest unknown process there); if there is
+    /// none, the spawn is reported failed with result `resources` — never run twice.
+    fn adopt_pending_spawns(&mut self) {
+        let ids = self.reg.ids();
+        for u in ids {
+            let Some(unit) = self.reg.unit(u) else {
+                continue;
+            };
+            let Some(service) = unit.service() else {
+                continue;
+            };
+            let roles = service.pending_roles();
+            if roles.is_empty() {
+                continue;
+            }
+            let mut unknown: Vec<u32> = unit
+                .cgroup
+                .as_ref()
+                .and_then(|c| c.pids().ok())
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| !self.pids.contains_key(p))
+                .collect();
+            unknown.sort_unstable();
+            unknown.reverse();
+            for role in roles {
+                match unknown.pop() {
+                    Some(pid) => {
+                        self.pids.insert(pid, u);
+                        self.note_start_time(pid);
+                        self.log_unit(
+                            u,
+                            &format!("Adopted process {pid} spawned by the previous manager."),
+                        );
+                        self.events.push_back((u, Event::Spawned { role, pid }));
+                    }
+                    None => {
+                        self.log_unit(
+                            u,
+                            "A process being spawned was lost with the previous manager.",
+                        );
+                        self.events.push_back((u, Event::SpawnResources { role }));
+                    }
+                }
+            }
+        }
+        self.drain_events();
     }
 
     // ---- stopping ----

@@ -12,6 +12,7 @@ mod control;
 pub mod daemon;
 pub mod exec;
 pub mod logbuf;
+pub mod persist;
 pub mod registry;
 pub mod shutdown;
 pub mod timers;

@@ -818,3 +818,63 @@ fn a_job_timeout_runs_job_timeout_action() {
         "{log}"
     );
 }
+
+/// Without PID 1: a SIGKILLed manager's successor takes over from the saved state.
+#[test]
+fn a_restarted_manager_takes_over_running_services_from_the_saved_state() {
+    let mut m = Manager::start(&[
+        ("long.service", "[Service]\nExecStart=/bin/sleep 1000\n"),
+        (
+            "once.service",
+            "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'echo run >> @DIR@/once'\n",
+        ),
+        (
+            "flaky.service",
+            "[Service]\nRestart=on-failure\nRestartSec=100ms\nExecStart=/bin/sleep 1001\n",
+        ),
+        (
+            "both.target",
+            "[Unit]\nWants=long.service once.service flaky.service\n",
+        ),
+    ]);
+    assert_eq!(m.run(JobVerb::Start, "both.target"), "done");
+    let long = m.status("long.service").main_pid.unwrap();
+    let flaky = m.status("flaky.service").main_pid.unwrap();
+    let last_job = m.job(JobVerb::Start, "both.target");
+
+    m.crash_and_restart();
+    // The first answer comes after recovery.
+    m.states("long.service");
+    assert!(
+        m.log()
+            .contains("recovered the state of the previous manager"),
+        "{}",
+        m.log()
+    );
+    // Same processes, same states; nothing ran twice.
+    assert_eq!(m.status("long.service").main_pid, Some(long));
+    assert_eq!(
+        m.states("long.service"),
+        ("active".into(), "running".into())
+    );
+    assert_eq!(m.states("once.service"), ("active".into(), "exited".into()));
+    assert_eq!(m.states("both.target").0, "active");
+    assert_eq!(
+        std::fs::read_to_string(m.path("once")).unwrap(),
+        "run\n",
+        "the oneshot ran once"
+    );
+    assert!(alive(long));
+    // Job ids continue after the old ones.
+    assert!(m.job(JobVerb::Start, "both.target") > last_job);
+
+    // An adopted process that dies is noticed, and Restart= applies.
+    sys::process::kill(flaky, 9).unwrap();
+    m.wait_until("flaky restarted", || {
+        let s = m.status("flaky.service");
+        s.main_pid.is_some_and(|p| p != flaky) && s.unit.active_state == "active"
+    });
+    // And an adopted service still stops cleanly.
+    assert_eq!(m.run(JobVerb::Stop, "long.service"), "done");
+    m.wait_until("long's process gone", || !alive(long));
+}

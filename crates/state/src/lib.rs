@@ -238,11 +238,20 @@ impl StateDir {
     /// Appends one journal entry. The write is a single `write(2)` of the whole record,
     /// so a crash leaves it whole or torn, never interleaved.
     pub fn append<J: Serialize>(&mut self, entry: &J) -> Result<(), Error> {
-        let payload = serde_json::to_vec(entry).map_err(Error::Payload)?;
-        let record = encode_record(&payload)?;
+        self.append_all(std::slice::from_ref(entry)).map(|_| ())
+    }
+
+    /// Appends several entries with one `write(2)`; a crash keeps a prefix of them.
+    /// Returns the bytes written.
+    pub fn append_all<J: Serialize>(&mut self, entries: &[J]) -> Result<usize, Error> {
+        let mut bytes = Vec::new();
+        for entry in entries {
+            let payload = serde_json::to_vec(entry).map_err(Error::Payload)?;
+            bytes.extend(encode_record(&payload)?);
+        }
         let journal = self.journal.as_mut().ok_or(Error::NoSnapshot)?;
-        journal.write_all(&record)?;
-        Ok(())
+        journal.write_all(&bytes)?;
+        Ok(bytes.len())
     }
 }
 

@@ -4,6 +4,7 @@
 //! is spelled in `$EXIT_CODE`/`$EXIT_STATUS` (systemd.exec(5), "Environment variables set
 //! or propagated by the service manager").
 
+use serde::{Deserialize, Serialize};
 use unitfile::value::{self, ExitStatusSpec};
 
 /// Signal numbers the service state machine needs (Linux, all architectures we target).
@@ -15,7 +16,7 @@ pub const SIGPIPE: i32 = 13;
 pub const SIGTERM: i32 = 15;
 
 /// The end of a process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ExitStatus {
     /// `exit(code)`; `CLD_EXITED`.
     Exited(i32),

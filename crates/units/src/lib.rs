@@ -11,11 +11,12 @@ pub mod service;
 
 pub use graph::{Dependency, Graph, UnitId};
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The high-level state every unit type maps its own states to (systemd.unit(5),
 /// `ActiveState=`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ActiveState {
     Inactive,
     Activating,

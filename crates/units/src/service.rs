@@ -55,6 +55,7 @@ pub use config::ServiceConfig;
 
 use crate::exit::{ExitClean, ExitStatus, SIGHUP, SIGKILL};
 use crate::ActiveState;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use unitfile::exec::ExecCommand;
 use unitfile::model::exec::KillMode;
@@ -63,7 +64,7 @@ use unitfile::model::UnitSection;
 use unitfile::value::{Usec, USEC_INFINITY};
 
 /// The states of a service (`SubState=`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ServiceState {
     Dead,
     Condition,
@@ -142,7 +143,7 @@ impl fmt::Display for ServiceState {
 }
 
 /// Why a service ended the way it did (`Result=`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ServiceResult {
     Success,
     /// The manager could not do something (spawn, arm a timer ...).
@@ -196,7 +197,7 @@ impl fmt::Display for ServiceResult {
 }
 
 /// Which `Exec*=` list a control process runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ExecKind {
     Condition,
     StartPre,
@@ -210,14 +211,14 @@ pub enum ExecKind {
 }
 
 /// The part a spawned process plays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Role {
     Main,
     Control(ExecKind),
 }
 
 /// The timers a service arms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TimerKind {
     /// `TimeoutStartSec=`, for each start step and for reloads.
     Start,
@@ -346,7 +347,7 @@ pub enum Effect {
 }
 
 /// A tracked process: spawned but its pid not reported yet, or running with a pid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum Proc {
     Pending,
     Running(u32),
@@ -362,7 +363,7 @@ impl Proc {
 }
 
 /// The control process and which command of which list it runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Control {
     proc: Proc,
     kind: ExecKind,
@@ -370,7 +371,7 @@ struct Control {
 }
 
 /// What the service expects the manager to answer before it can go on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum Lookup {
     /// `ReadPidFile` after the forking start command exited.
     PidFileAfterStart,
@@ -386,7 +387,7 @@ enum Lookup {
 }
 
 /// What the last `READY=`/`RELOADING=`/`STOPPING=` said; acted on when the state allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum NotifyState {
     Unknown,
     Ready,
@@ -395,7 +396,7 @@ enum NotifyState {
 }
 
 /// `StartLimitIntervalSec=`/`StartLimitBurst=`, systemd's `RateLimit`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct StartLimit {
     begin: Option<u64>,
     count: u32,
@@ -436,6 +437,36 @@ pub struct Service {
     start_limit: StartLimit,
     now: u64,
     effects: Vec<Effect>,
+}
+
+/// The runtime part of a service, which the manager persists in its state journal and
+/// gives back after its own crash or re-exec ([`Service::snapshot`], [`Service::restore`]).
+/// The configuration is not part of it: it is loaded again from the unit files. Times are
+/// `CLOCK_MONOTONIC` µs, valid for the rest of the boot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSnapshot {
+    state: ServiceState,
+    result: ServiceResult,
+    reload_result: ServiceResult,
+    reported: (ServiceState, ServiceResult),
+    main: Option<Proc>,
+    main_pid_known: bool,
+    main_index: usize,
+    main_exit: Option<ExitStatus>,
+    control: Option<Control>,
+    cgroup_populated: bool,
+    lookup: Option<Lookup>,
+    timer: Option<(TimerKind, u64)>,
+    watchdog_at: Option<u64>,
+    watchdog_override: Option<Usec>,
+    active_enter: u64,
+    notify_state: NotifyState,
+    status_text: Option<String>,
+    status_errno: Option<i32>,
+    forbid_restart: bool,
+    restart_count: u32,
+    flush_restart_count: bool,
+    start_limit: StartLimit,
 }
 
 /// systemd's `STATUS_TEXT_MAX`.
@@ -489,6 +520,101 @@ impl Service {
     /// the armed timers and the restart and start-limit history stay, as in systemd.
     pub fn set_config(&mut self, config: ServiceConfig) {
         self.config = config;
+    }
+
+    pub fn snapshot(&self) -> ServiceSnapshot {
+        ServiceSnapshot {
+            state: self.state,
+            result: self.result,
+            reload_result: self.reload_result,
+            reported: self.reported,
+            main: self.main,
+            main_pid_known: self.main_pid_known,
+            main_index: self.main_index,
+            main_exit: self.main_exit,
+            control: self.control,
+            cgroup_populated: self.cgroup_populated,
+            lookup: self.lookup,
+            timer: self.timer,
+            watchdog_at: self.watchdog_at,
+            watchdog_override: self.watchdog_override,
+            active_enter: self.active_enter,
+            notify_state: self.notify_state,
+            status_text: self.status_text.clone(),
+            status_errno: self.status_errno,
+            forbid_restart: self.forbid_restart,
+            restart_count: self.restart_count,
+            flush_restart_count: self.flush_restart_count,
+            start_limit: self.start_limit,
+        }
+    }
+
+    /// A service as it was when `snapshot` was taken, with (possibly changed) `config`,
+    /// and the effects that pick up where it was: its timers armed again and an
+    /// unanswered PID file or main-pid lookup asked again (its answer may have been lost
+    /// with the old manager). A process still `Pending` (spawned, pid never recorded) is
+    /// the caller's to resolve: it finds it in the unit's cgroup and reports `Spawned`, or
+    /// reports it gone with `SpawnFailed`.
+    pub fn restore(config: ServiceConfig, snap: ServiceSnapshot) -> (Service, Vec<Effect>) {
+        let mut s = Service::with_config(config);
+        s.state = snap.state;
+        s.result = snap.result;
+        s.reload_result = snap.reload_result;
+        s.reported = snap.reported;
+        s.main = snap.main;
+        s.main_pid_known = snap.main_pid_known;
+        s.main_index = snap.main_index;
+        s.main_exit = snap.main_exit;
+        s.control = snap.control;
+        s.cgroup_populated = snap.cgroup_populated;
+        s.lookup = snap.lookup;
+        s.timer = snap.timer;
+        s.watchdog_at = snap.watchdog_at;
+        s.watchdog_override = snap.watchdog_override;
+        s.active_enter = snap.active_enter;
+        s.notify_state = snap.notify_state;
+        s.status_text = snap.status_text;
+        s.status_errno = snap.status_errno;
+        s.forbid_restart = snap.forbid_restart;
+        s.restart_count = snap.restart_count;
+        s.flush_restart_count = snap.flush_restart_count;
+        s.start_limit = snap.start_limit;
+        let mut effects = Vec::new();
+        if let Some((kind, at)) = s.timer {
+            effects.push(Effect::ArmTimer { kind, at });
+        }
+        if let Some(at) = s.watchdog_at {
+            effects.push(Effect::ArmTimer {
+                kind: TimerKind::Watchdog,
+                at,
+            });
+        }
+        let pid_file = s.config.pid_file.clone();
+        match (s.lookup, pid_file) {
+            (Some(Lookup::PidFileAfterStart | Lookup::PidFileAfterStartPost), Some(path)) => {
+                effects.push(Effect::ReadPidFile(path))
+            }
+            (Some(Lookup::WatchPidFileAfterStart), Some(path)) => {
+                effects.push(Effect::WatchPidFile(path))
+            }
+            (Some(Lookup::GuessAfterStart | Lookup::GuessAfterStartPost), _) => {
+                effects.push(Effect::GuessMainPid)
+            }
+            _ => {}
+        }
+        (s, effects)
+    }
+
+    /// The roles whose process was spawned but whose pid was never reported.
+    pub fn pending_roles(&self) -> Vec<Role> {
+        let mut roles = Vec::new();
+        if self.main == Some(Proc::Pending) {
+            roles.push(Role::Main);
+        }
+        if let Some(c) = self.control.filter(|c| c.proc == Proc::Pending) {
+            roles.push(Role::Control(c.kind));
+        }
+        roles
     }
 
     pub fn state(&self) -> ServiceState {

@@ -30,6 +30,7 @@ pub const BASE_UNITS: &[(&str, &str)] = &[
 pub struct Process {
     pub child: Child,
     pub dir: tempfile::TempDir,
+    unit_dirs: Vec<String>,
 }
 
 impl Process {
@@ -38,32 +39,65 @@ impl Process {
     /// with `@DIR@` replaced by the test directory. Returns once the control socket answers.
     pub fn start(unit_dirs: &[&str], files: &[(&str, &str)]) -> Process {
         let dir = tempfile::tempdir().unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sysmaster"));
         for d in unit_dirs {
             std::fs::create_dir_all(dir.path().join(d)).unwrap();
-            command.arg("--unit-path").arg(dir.path().join(d));
         }
         let units = dir.path().join(unit_dirs.last().unwrap());
         for (name, text) in BASE_UNITS.iter().chain(files) {
             let text = text.replace("@DIR@", dir.path().to_str().unwrap());
             std::fs::write(units.join(name), text).unwrap();
         }
-        let log = std::fs::File::create(dir.path().join("manager.log")).unwrap();
-        let child = command
+        let unit_dirs: Vec<String> = unit_dirs.iter().map(|d| d.to_string()).collect();
+        let child = Process::spawn(&dir, &unit_dirs);
+        let p = Process {
+            child,
+            dir,
+            unit_dirs,
+        };
+        p.wait_for_socket();
+        p
+    }
+
+    fn spawn(dir: &tempfile::TempDir, unit_dirs: &[String]) -> Child {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sysmaster"));
+        for d in unit_dirs {
+            command.arg("--unit-path").arg(dir.path().join(d));
+        }
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.path().join("manager.log"))
+            .unwrap();
+        command
             .arg("--runtime-dir")
             .arg(dir.path().join("run"))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
-            .unwrap();
-        let p = Process { child, dir };
+            .unwrap()
+    }
+
+    fn wait_for_socket(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while UnixStream::connect(p.control()).is_err() {
-            assert!(Instant::now() < deadline, "no control socket\n{}", p.log());
+        while UnixStream::connect(self.control()).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "no control socket\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
-        p
+    }
+
+    /// SIGKILLs the manager and starts a new one on the same directories, as PID 1 would;
+    /// returns once the new one answers.
+    pub fn crash_and_restart(&mut self) {
+        sys::process::kill(self.pid(), 9).unwrap();
+        self.child.wait().unwrap();
+        let _ = std::fs::remove_file(self.control());
+        self.child = Process::spawn(&self.dir, &self.unit_dirs);
+        self.wait_for_socket();
     }
 
     pub fn runtime(&self) -> PathBuf {

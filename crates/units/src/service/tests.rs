@@ -1887,3 +1887,69 @@ proptest! {
         }
     }
 }
+
+/// A snapshot taken at any point and restored (through JSON, as the manager stores it)
+/// behaves exactly like the original from then on.
+#[test]
+fn a_restored_service_continues_where_the_snapshot_was_taken() {
+    let settings =
+        "Type=notify\nExecStart=/bin/d\nWatchdogSec=10\nRestart=on-failure\nRestartSec=3";
+    let mut original = service(settings);
+    original.handle(0, Event::Start);
+    original.handle(0, spawned(MAIN, 10));
+    original.handle(
+        SEC,
+        Event::Notify {
+            pid: 10,
+            message: "READY=1\nSTATUS=serving".into(),
+        },
+    );
+    assert_eq!(original.state(), ServiceState::Running);
+    let json = serde_json::to_string(&original.snapshot()).unwrap();
+    let snap: ServiceSnapshot = serde_json::from_str(&json).unwrap();
+    let (mut restored, effects) = Service::restore(original.config().clone(), snap);
+    let effects: Vec<_> = effects.iter().filter_map(show).collect();
+    assert_eq!(effects, ["arm watchdog @11"]);
+    assert_eq!(restored.snapshot(), original.snapshot());
+    assert_eq!(restored.status_text(), Some("serving"));
+    // The same exit leads both through the same effects.
+    for s in [&mut original, &mut restored] {
+        s.handle(2 * SEC, Event::CgroupEmpty);
+    }
+    let a: Vec<_> = original
+        .handle(2 * SEC, exit(10, exited(1)))
+        .iter()
+        .filter_map(show)
+        .collect();
+    let b: Vec<_> = restored
+        .handle(2 * SEC, exit(10, exited(1)))
+        .iter()
+        .filter_map(show)
+        .collect();
+    assert_eq!(a, b);
+    assert_eq!(restored.state(), ServiceState::AutoRestart);
+}
+
+#[test]
+fn a_restored_lookup_is_asked_again_and_pending_spawns_are_named() {
+    let mut s = service("Type=forking\nExecStart=/bin/d\nPIDFile=/run/d.pid");
+    s.handle(0, Event::Start);
+    assert_eq!(s.pending_roles(), [Role::Control(ExecKind::Start)]);
+    s.handle(0, spawned(Role::Control(ExecKind::Start), 10));
+    assert!(s.pending_roles().is_empty());
+    let effects: Vec<_> = s
+        .handle(0, exit(10, exited(0)))
+        .iter()
+        .filter_map(show)
+        .collect();
+    assert!(
+        effects.contains(&"read-pid-file /run/d.pid".to_string()),
+        "{effects:?}"
+    );
+    let (_, effects) = Service::restore(s.config().clone(), s.snapshot());
+    let effects: Vec<_> = effects.iter().filter_map(show).collect();
+    assert!(
+        effects.contains(&"read-pid-file /run/d.pid".to_string()),
+        "{effects:?}"
+    );
+}
