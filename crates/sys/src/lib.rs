@@ -8,6 +8,13 @@
 
 pub mod cgroup;
 pub mod event;
+pub mod exec;
+pub mod fd;
+pub mod mount;
 pub mod notify;
+pub mod power;
 pub mod process;
+pub mod reap;
+pub mod seqpacket;
+pub mod signal;
 pub mod spawn;

@@ -459,9 +459,9 @@ unsafe fn child(plan: &Plan, p: &Prepared, mut report: RawFd) -> ! {
         }
     }
     if let Some((policy, prio, reset_on_fork)) = plan.sched {
-        let param = libc::sched_param {
-            sched_priority: prio,
-        };
+        // musl's sched_param has more (reserved) fields than glibc's: start from zero.
+        let mut param: libc::sched_param = std::mem::zeroed();
+        param.sched_priority = prio;
         let policy = if reset_on_fork {
             policy | libc::SCHED_RESET_ON_FORK
         } else {

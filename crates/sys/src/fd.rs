@@ -1,0 +1,140 @@
+//! Descriptor plumbing for a process that re-executes itself: the close-on-exec flag,
+//! anonymous memory files (`memfd_create(2)`) to hand state to the next image, and taking
+//! ownership of a descriptor inherited by number.
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+/// Sets or clears `FD_CLOEXEC`.
+pub fn set_cloexec(fd: BorrowedFd, on: bool) -> io::Result<()> {
+    // SAFETY: fcntl F_GETFD/F_SETFD on a descriptor the caller holds; no pointers.
+    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let flags = if on {
+        flags | libc::FD_CLOEXEC
+    } else {
+        flags & !libc::FD_CLOEXEC
+    };
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, flags) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A new, empty, close-on-exec memory file.
+pub fn memfd(name: &str) -> io::Result<OwnedFd> {
+    let name = CString::new(name).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: name is a valid NUL-terminated string.
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just returned this descriptor; nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Takes ownership of a descriptor this process inherited by number (named on its command
+/// line or in its environment) and makes it close-on-exec. Fails when `fd` is not open
+/// or is one of 0-2.
+///
+/// Each inherited number must be adopted at most once, before anything else could have
+/// opened that number: the function cannot know whether some other owner exists.
+pub fn adopt_inherited(fd: RawFd) -> io::Result<OwnedFd> {
+    if fd < 3 {
+        return Err(io::Error::from_raw_os_error(libc::EBADF));
+    }
+    // SAFETY: fcntl F_GETFD only checks that the number is open; no pointers.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the number is open and, per this function's contract, owned by nobody else
+    // in this process: it was inherited across execve for exactly this caller.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    set_cloexec(std::os::fd::AsFd::as_fd(&owned), true)?;
+    Ok(owned)
+}
+
+/// Opens a terminal (the console) for reading and writing without making it the
+/// controlling terminal; `nonblocking` for a logger that must never hang on a stuck serial
+/// line.
+pub fn open_terminal(path: &std::path::Path, nonblocking: bool) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let flags = libc::O_NOCTTY | if nonblocking { libc::O_NONBLOCK } else { 0 };
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(flags)
+        .open(path)
+}
+
+/// Raises the limit of open descriptors (soft and hard) to at least `want`; without
+/// `CAP_SYS_RESOURCE` the hard limit cannot grow and the soft one goes up to it. Returns
+/// the new soft limit.
+// rlim_t is u64 on 64-bit targets but not on every 32-bit one.
+#[allow(clippy::useless_conversion)]
+pub fn raise_nofile_to(want: u64) -> io::Result<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we pass.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let want = libc::rlim_t::try_from(want).unwrap_or(libc::RLIM_INFINITY);
+    let wanted = libc::rlimit {
+        rlim_cur: want.max(limit.rlim_cur),
+        rlim_max: want.max(limit.rlim_max),
+    };
+    let fallback = libc::rlimit {
+        rlim_cur: limit.rlim_max,
+        rlim_max: limit.rlim_max,
+    };
+    for l in [wanted, fallback] {
+        // SAFETY: setrlimit reads the struct we pass.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &l) } == 0 {
+            return Ok(u64::from(l.rlim_cur));
+        }
+    }
+    Err(io::Error::last_os_error())
+}
+
+/// Whether descriptor number `fd` is open (used to find closed standard descriptors).
+pub fn is_open(fd: RawFd) -> bool {
+    // SAFETY: fcntl F_GETFD only checks the number; no pointers.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Seek, Write};
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn cloexec_toggles_and_memfd_holds_data() {
+        let fd = memfd("test").unwrap();
+        let raw = fd.as_raw_fd();
+        let get = || unsafe { libc::fcntl(raw, libc::F_GETFD) } & libc::FD_CLOEXEC;
+        assert_eq!(get(), libc::FD_CLOEXEC);
+        set_cloexec(fd.as_fd(), false).unwrap();
+        assert_eq!(get(), 0);
+        set_cloexec(fd.as_fd(), true).unwrap();
+        assert_eq!(get(), libc::FD_CLOEXEC);
+        let mut f = std::fs::File::from(fd);
+        f.write_all(b"state").unwrap();
+        f.rewind().unwrap();
+        let mut s = String::new();
+        f.read_to_string(&mut s).unwrap();
+        assert_eq!(s, "state");
+        assert!(!is_open(-1));
+        let (soft, _) = crate::process::nofile_limit().unwrap();
+        assert!(raise_nofile_to(soft).unwrap() >= soft);
+        assert!(adopt_inherited(1).is_err());
+        assert!(adopt_inherited(1_000_000).is_err());
+    }
+}
