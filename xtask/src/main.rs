@@ -5,9 +5,10 @@
 //! - `cargo xtask demo`: the main job until the VM boot exists: verifies the example unit
 //!   directory and Debian's own unit files with `sctl verify`, shows `sctl cat`, then runs
 //!   the manager on the examples and shows `sctl start`/`list-units`/`status`/`logs`.
-//! - `cargo xtask bench-manager [--units N] [--runs K]`: the release manager's memory
-//!   and start/stop/reload times with N generated units, against the cost of spawning the
-//!   same processes directly (see [`bench_manager`]).
+//! - `cargo xtask bench-manager [--units N] [--runs K] [--musl | --compare]`: the release
+//!   manager's memory and start/stop/reload times with N generated units, against the cost
+//!   of spawning the same processes directly, built against glibc, static musl, or both
+//!   (see [`bench_manager`]).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -21,7 +22,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("demo") => demo(),
         Some("bench-manager") => bench_manager(args.get(1..).unwrap_or_default()),
-        _ => Err("usage: cargo xtask <test|demo|bench-manager>\n  test  run the whole test suite (what CI runs)\n  demo  verify unit files with sctl\n  bench-manager [--units N] [--runs K]  the manager's memory and start/stop times".to_string()),
+        _ => Err("usage: cargo xtask <test|demo|bench-manager>\n  test  run the whole test suite (what CI runs)\n  demo  verify unit files with sctl\n  bench-manager [--units N] [--runs K] [--musl | --compare]  the manager's memory and start/stop times (glibc, static musl, or both)".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -304,6 +305,43 @@ fn run_manager_demo(sctl: &str, examples: &str) -> Result<()> {
 
 // ---- bench-manager ----
 
+/// The Rust target of the static musl build (`bench-manager --musl`).
+const MUSL: &str = "x86_64-unknown-linux-musl";
+
+/// The C library the benchmarked binaries are built against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Libc {
+    /// The host target, dynamically linked against glibc.
+    Glibc,
+    /// [`MUSL`]: static binaries with musl's libc and its malloc (mallocng).
+    Musl,
+}
+
+impl Libc {
+    fn name(self) -> &'static str {
+        match self {
+            Libc::Glibc => "glibc",
+            Libc::Musl => "musl",
+        }
+    }
+}
+
+/// Where a process's resident memory lies, in MiB (from `/proc/PID/smaps`).
+#[derive(Debug, Clone, Copy, Default)]
+struct RssMap {
+    /// Pages of the executable itself (code, read-only data, its data and bss).
+    binary: f64,
+    /// Pages of shared libraries and the dynamic loader (none for a static binary).
+    libs: f64,
+    /// The `brk` heap.
+    heap: f64,
+    /// Anonymous mappings: `mmap`ed allocations and malloc arenas.
+    anon: f64,
+    stack: f64,
+    /// `[vdso]`, `[vvar]` and any other file mapping.
+    other: f64,
+}
+
 /// The measurements of one benchmark run; times in seconds, sizes in MiB.
 #[derive(Debug, Clone, Copy, Default)]
 struct BenchRun {
@@ -312,6 +350,8 @@ struct BenchRun {
     rss_started: f64,
     rss_reloaded: f64,
     rss_stopped: f64,
+    /// Where the RSS after loading lies.
+    loaded_map: RssMap,
     load: f64,
     start: f64,
     reload: f64,
@@ -321,16 +361,17 @@ struct BenchRun {
     kill_floor: f64,
 }
 
-/// `cargo xtask bench-manager [--units N] [--runs K]`: builds the release `sysmaster` and
-/// `sctl`, generates N services (every even one `Type=oneshot` running `/bin/true` with
-/// `RemainAfterExit=yes`, every odd one running `sleep infinity`; unit i > 0 wants, or for
-/// every third one requires, and is ordered after unit i/2, so the graph is a binary tree
-/// of depth log2 N; all are wanted by `bench.target`, which is ordered after them all, so
-/// that its start job, the one `sctl start` waits for, ends when every unit is up; no
-/// default dependencies), and per run
-/// starts a fresh manager on them and measures:
+/// `cargo xtask bench-manager [--units N] [--runs K] [--musl | --compare]`: builds the
+/// release `sysmaster` and `sctl`, generates N services (every even one `Type=oneshot`
+/// running `/bin/true` with `RemainAfterExit=yes`, every odd one running `sleep infinity`;
+/// unit i > 0 wants, or for every third one requires, and is ordered after unit i/2, so the
+/// graph is a binary tree of depth log2 N; all are wanted by `bench.target`, which is
+/// ordered after them all, so that its start job, the one `sctl start` waits for, ends when
+/// every unit is up; no default dependencies), and per run starts a fresh manager on them
+/// and measures:
 ///
-/// - RSS (`VmRSS`) idle, after `sctl status bench.target` loaded the closure, after
+/// - RSS (`VmRSS`) idle, after `sctl status bench.target` loaded the closure (also split by
+///   mapping: the executable, shared libraries, heap, anonymous mappings, stack), after
 ///   `sctl start bench.target` (every unit active), after `sctl daemon-reload`, and after
 ///   `sctl stop` of every unit;
 /// - the wall time of those `sctl` calls, and of the manager's exit on SIGTERM;
@@ -338,9 +379,17 @@ struct BenchRun {
 ///   (`spawn floor`), then killing and reaping the `sleep`s (`kill floor`).
 ///
 /// Prints medians over K runs and the ratios of start and stop to their floors.
+///
+/// `--musl` benchmarks static `x86_64-unknown-linux-musl` binaries instead of the host's
+/// glibc ones, installing the Rust target with rustup when it is missing (no C code is
+/// built, so no musl C toolchain is needed: rustc links with the target's own `libc.a`
+/// and start files). `--compare` builds both and alternates them run by run, so that a
+/// machine busy with other work weighs on both alike, then prints musl against glibc.
+/// Binaries are taken from `CARGO_TARGET_DIR` when it is set.
 fn bench_manager(args: &[String]) -> Result<()> {
     let mut units = 1000usize;
     let mut runs = 3usize;
+    let mut libcs = vec![Libc::Glibc];
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut number = |what: &str| -> Result<usize> {
@@ -352,52 +401,176 @@ fn bench_manager(args: &[String]) -> Result<()> {
         match a.as_str() {
             "--units" => units = number("--units")?,
             "--runs" => runs = number("--runs")?,
+            "--musl" => libcs = vec![Libc::Musl],
+            "--compare" => libcs = vec![Libc::Glibc, Libc::Musl],
             other => return Err(format!("bench-manager: unknown argument {other}")),
         }
     }
-    step("building the release sysmaster and sctl");
-    run(
-        "cargo",
-        &[
-            "build",
-            "--quiet",
-            "--release",
-            "-p",
-            "manager",
-            "-p",
-            "sctl",
-        ],
-    )?;
     let target = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"));
-    let bins = target.join("release");
+    let mut builds = Vec::new();
+    for &libc in &libcs {
+        builds.push((libc, bench_build(libc, &target)?));
+    }
     let base = env::temp_dir().join(format!("sysmaster-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
     let unit_dir = base.join("units");
     std::fs::create_dir_all(&unit_dir).map_err(|e| format!("{}: {e}", unit_dir.display()))?;
     let names = bench_write_units(&unit_dir, units)?;
     step(&format!(
-        "{runs} run(s) with {units} units ({} oneshot + {} simple)",
+        "{runs} run(s) with {units} units ({} oneshot + {} simple), {}",
         units.div_ceil(2),
-        units / 2
+        units / 2,
+        libcs
+            .iter()
+            .map(|l| l.name())
+            .collect::<Vec<_>>()
+            .join(" and ")
     ));
-    let mut results = Vec::new();
+    let mut results: Vec<Vec<BenchRun>> = vec![Vec::new(); builds.len()];
     for i in 0..runs {
-        let r = bench_one(&bins, &base.join(format!("run{i}")), &unit_dir, &names);
-        let r = match r {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&base);
-                return Err(e);
-            }
-        };
-        eprintln!("run {}: {r:?}", i + 1);
-        results.push(r);
+        for ((libc, bins), out) in builds.iter().zip(results.iter_mut()) {
+            let dir = base.join(format!("run{i}-{}", libc.name()));
+            let r = match bench_one(bins, &dir, &unit_dir, &names) {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = std::fs::remove_dir_all(&base);
+                    return Err(format!("{}: {e}", libc.name()));
+                }
+            };
+            eprintln!("run {} ({}): {r:?}", i + 1, libc.name());
+            out.push(r);
+        }
     }
     let _ = std::fs::remove_dir_all(&base);
-    bench_print(units, &results);
+    for ((libc, _), r) in builds.iter().zip(&results) {
+        bench_print(units, *libc, r);
+    }
+    if let [(Libc::Glibc, _), (Libc::Musl, _)] = builds.as_slice() {
+        if let [glibc, musl] = results.as_slice() {
+            bench_compare(units, glibc, musl);
+        }
+    }
     Ok(())
+}
+
+/// Builds the release `sysmaster` and `sctl` for `libc`; returns their directory.
+fn bench_build(libc: Libc, target: &Path) -> Result<PathBuf> {
+    let mut args = vec![
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "manager",
+        "-p",
+        "sctl",
+    ];
+    let bins = match libc {
+        Libc::Glibc => target.join("release"),
+        Libc::Musl => {
+            ensure_rust_target(MUSL)?;
+            args.extend(["--target", MUSL]);
+            target.join(MUSL).join("release")
+        }
+    };
+    step(&format!(
+        "building the release sysmaster and sctl ({})",
+        libc.name()
+    ));
+    run("cargo", &args).map_err(|e| format!("the {} build failed: {e}", libc.name()))?;
+    for bin in ["sysmaster", "sctl"] {
+        let path = bins.join(bin);
+        let size = std::fs::metadata(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .len();
+        let linking = match elf_interpreter(&path)? {
+            Some(interp) => format!("dynamic, {interp}"),
+            None => "static".to_string(),
+        };
+        if libc == Libc::Musl && linking != "static" {
+            return Err(format!(
+                "{} is not static ({linking}); the musl build must be",
+                path.display()
+            ));
+        }
+        eprintln!(
+            "{}: {:.0} KiB, {linking}",
+            path.display(),
+            size as f64 / 1024.0
+        );
+    }
+    Ok(bins)
+}
+
+/// Makes sure the standard library of a Rust target is installed, with rustup if not.
+fn ensure_rust_target(triple: &str) -> Result<()> {
+    // The sysroot of the toolchain cargo uses here (a rust-toolchain file included).
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .current_dir(root())
+        .output()
+        .map_err(|e| format!("cannot run rustc: {e}"))?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    if sysroot
+        .join("lib/rustlib")
+        .join(triple)
+        .join("lib")
+        .is_dir()
+    {
+        return Ok(());
+    }
+    if !have("rustup") {
+        return Err(format!(
+            "the Rust target {triple} is not installed in {} and there is no rustup to add \
+             it; install the toolchain's standard library for {triple}",
+            sysroot.display()
+        ));
+    }
+    step(&format!("installing the Rust target {triple}"));
+    run("rustup", &["target", "add", triple]).map_err(|e| {
+        format!("{e}: cannot install the Rust target {triple}, which the musl build needs")
+    })
+}
+
+/// The program interpreter (dynamic loader) an ELF executable names, or `None` for a
+/// static executable (no `PT_INTERP` program header).
+fn elf_interpreter(path: &Path) -> Result<Option<String>> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let not_elf = || format!("{} is not a 64-bit little-endian ELF file", path.display());
+    if bytes.get(..6) != Some(b"\x7fELF\x02\x01".as_slice()) {
+        return Err(not_elf());
+    }
+    let uint = |at: usize, len: usize| -> Option<usize> {
+        let field = bytes.get(at..at.checked_add(len)?)?;
+        let value = field
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        usize::try_from(value).ok()
+    };
+    const PT_INTERP: usize = 3;
+    let (phoff, phentsize, phnum) = (uint(0x20, 8), uint(0x36, 2), uint(0x38, 2));
+    let (Some(phoff), Some(phentsize), Some(phnum)) = (phoff, phentsize, phnum) else {
+        return Err(not_elf());
+    };
+    for i in 0..phnum {
+        let ph = phoff + i * phentsize;
+        if uint(ph, 4) != Some(PT_INTERP) {
+            continue;
+        }
+        let (Some(offset), Some(size)) = (uint(ph + 8, 8), uint(ph + 32, 8)) else {
+            return Err(not_elf());
+        };
+        let name = bytes
+            .get(offset..offset + size)
+            .ok_or_else(not_elf)?
+            .split(|&b| b == 0)
+            .next()
+            .unwrap_or_default();
+        return Ok(Some(String::from_utf8_lossy(name).into_owned()));
+    }
+    Ok(None)
 }
 
 /// Writes the unit graph; returns the service names.
@@ -438,6 +611,51 @@ fn rss_mib(pid: u32) -> Result<f64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map(|kb| kb / 1024.0)
         .ok_or_else(|| format!("no VmRSS in /proc/{pid}/status"))
+}
+
+/// Where the resident pages of a process lie, from `/proc/PID/smaps`.
+fn rss_map(pid: u32) -> Result<RssMap> {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps"))
+        .map_err(|e| format!("/proc/{pid}/smaps: {e}"))?;
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut map = RssMap::default();
+    // The mapping the following `Rss:` line belongs to; set by each header line
+    // (`start-end perms offset dev inode [path]`).
+    let mut current: Option<fn(&mut RssMap) -> &mut f64> = None;
+    for line in smaps.lines() {
+        if let Some(kb) = line.strip_prefix("Rss:") {
+            let kb: f64 = kb
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .unwrap_or(0.0);
+            if let Some(field) = current {
+                *field(&mut map) += kb / 1024.0;
+            }
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let is_header = words.next().is_some_and(|range| {
+            range.contains('-') && range.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
+        });
+        if !is_header {
+            continue;
+        }
+        let path = words.skip(4).collect::<Vec<_>>().join(" ");
+        let path = path.trim_end_matches(" (deleted)");
+        current = Some(match path {
+            "" => |m| &mut m.anon,
+            "[heap]" => |m| &mut m.heap,
+            "[stack]" => |m| &mut m.stack,
+            p if !exe.is_empty() && p == exe.trim_end_matches(" (deleted)") => |m| &mut m.binary,
+            p if p.contains(".so") => |m| &mut m.libs,
+            _ => |m| &mut m.other,
+        });
+    }
+    Ok(map)
 }
 
 /// Runs `sctl` against the bench manager; returns the wall time. `ok_codes` are the exit
@@ -503,6 +721,7 @@ fn bench_one(bins: &Path, dir: &Path, unit_dir: &Path, names: &[String]) -> Resu
     // `status` exits 3 for an inactive unit; loading is what is measured here.
     r.load = bench_sctl(bins, &runtime, &["status", "bench.target"], &[0, 3])?;
     r.rss_loaded = rss_mib(pid)?;
+    r.loaded_map = rss_map(pid)?;
     r.start = bench_sctl(bins, &runtime, &["start", "bench.target"], &[0])?;
     r.rss_started = rss_mib(pid)?;
     let listing = Command::new(bins.join("sctl"))
@@ -594,64 +813,145 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-/// A table row: title, the measure, its unit, the floor it is compared to.
-type BenchRow = (
-    &'static str,
-    fn(&BenchRun) -> f64,
-    &'static str,
-    Option<f64>,
-);
+/// A table row: title, the measure, its unit, which floor it is compared to.
+type BenchRow = (&'static str, fn(&BenchRun) -> f64, &'static str, Floor);
 
-fn bench_print(units: usize, results: &[BenchRun]) {
-    let col = |f: fn(&BenchRun) -> f64| results.iter().map(f).collect::<Vec<f64>>();
-    let stat = |f: fn(&BenchRun) -> f64| {
-        let v = col(f);
-        let min = v.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        (median(v), min, max)
+/// The floor a time is compared to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Floor {
+    None,
+    Spawn,
+    Kill,
+}
+
+const BENCH_ROWS: &[BenchRow] = &[
+    ("RSS idle", |r| r.rss_idle, "MiB", Floor::None),
+    ("RSS after loading", |r| r.rss_loaded, "MiB", Floor::None),
+    (
+        "  of it: executable",
+        |r| r.loaded_map.binary,
+        "MiB",
+        Floor::None,
+    ),
+    (
+        "  of it: shared libraries",
+        |r| r.loaded_map.libs,
+        "MiB",
+        Floor::None,
+    ),
+    ("  of it: [heap]", |r| r.loaded_map.heap, "MiB", Floor::None),
+    (
+        "  of it: anonymous",
+        |r| r.loaded_map.anon,
+        "MiB",
+        Floor::None,
+    ),
+    (
+        "  of it: [stack]",
+        |r| r.loaded_map.stack,
+        "MiB",
+        Floor::None,
+    ),
+    ("  of it: other", |r| r.loaded_map.other, "MiB", Floor::None),
+    ("RSS after start", |r| r.rss_started, "MiB", Floor::None),
+    (
+        "RSS after daemon-reload",
+        |r| r.rss_reloaded,
+        "MiB",
+        Floor::None,
+    ),
+    ("RSS after stop", |r| r.rss_stopped, "MiB", Floor::None),
+    (
+        "load (sctl status bench.target)",
+        |r| r.load,
+        "s",
+        Floor::None,
+    ),
+    ("sctl start bench.target", |r| r.start, "s", Floor::Spawn),
+    ("sctl daemon-reload", |r| r.reload, "s", Floor::None),
+    ("sctl stop (every unit)", |r| r.stop, "s", Floor::Kill),
+    (
+        "exit on SIGTERM (all stopped)",
+        |r| r.exit,
+        "s",
+        Floor::None,
+    ),
+    (
+        "floor: spawn N, reap the trues",
+        |r| r.spawn_floor,
+        "s",
+        Floor::None,
+    ),
+    (
+        "floor: kill and reap the sleeps",
+        |r| r.kill_floor,
+        "s",
+        Floor::None,
+    ),
+];
+
+/// Median, minimum and maximum of one measure over the runs.
+fn bench_stat(results: &[BenchRun], f: fn(&BenchRun) -> f64) -> (f64, f64, f64) {
+    let v: Vec<f64> = results.iter().map(f).collect();
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (median(v), min, max)
+}
+
+/// The median of a row's measure divided by the median of its floor, if it has one.
+fn bench_vs_floor(results: &[BenchRun], row: &BenchRow) -> Option<f64> {
+    let floor = match row.3 {
+        Floor::None => return None,
+        Floor::Spawn => bench_stat(results, |r| r.spawn_floor).0,
+        Floor::Kill => bench_stat(results, |r| r.kill_floor).0,
     };
-    let spawn_floor = stat(|r| r.spawn_floor).0;
-    let kill_floor = stat(|r| r.kill_floor).0;
+    (floor > 0.0).then(|| bench_stat(results, row.1).0 / floor)
+}
+
+fn bench_print(units: usize, libc: Libc, results: &[BenchRun]) {
     println!(
-        "\nsysmaster with {units} units, {} run(s): median (min..max)",
+        "\nsysmaster ({}) with {units} units, {} run(s): median (min..max)",
+        libc.name(),
         results.len()
     );
     println!("{:<34} {:>22} {:>9}", "measure", "value", "vs floor");
-    let rows: [BenchRow; 12] = [
-        ("RSS idle", |r| r.rss_idle, "MiB", None),
-        ("RSS after loading", |r| r.rss_loaded, "MiB", None),
-        ("RSS after start", |r| r.rss_started, "MiB", None),
-        ("RSS after daemon-reload", |r| r.rss_reloaded, "MiB", None),
-        ("RSS after stop", |r| r.rss_stopped, "MiB", None),
-        ("load (sctl status bench.target)", |r| r.load, "s", None),
-        (
-            "sctl start bench.target",
-            |r| r.start,
-            "s",
-            Some(spawn_floor),
-        ),
-        ("sctl daemon-reload", |r| r.reload, "s", None),
-        ("sctl stop (every unit)", |r| r.stop, "s", Some(kill_floor)),
-        ("exit on SIGTERM (all stopped)", |r| r.exit, "s", None),
-        (
-            "floor: spawn N, reap the trues",
-            |r| r.spawn_floor,
-            "s",
-            None,
-        ),
-        (
-            "floor: kill and reap the sleeps",
-            |r| r.kill_floor,
-            "s",
-            None,
-        ),
-    ];
-    for (name, f, unit, floor) in rows {
-        let (m, lo, hi) = stat(f);
-        let ratio = floor
-            .filter(|&fl| fl > 0.0)
-            .map_or_else(String::new, |fl| format!("{:.2}x", m / fl));
+    for row in BENCH_ROWS {
+        let (name, f, unit, _) = *row;
+        let (m, lo, hi) = bench_stat(results, f);
+        let ratio = bench_vs_floor(results, row).map_or_else(String::new, |x| format!("{x:.2}x"));
         let value = format!("{m:.3} ({lo:.3}..{hi:.3}) {unit}");
         println!("{name:<34} {value:>22} {ratio:>9}");
+    }
+}
+
+/// musl against glibc, median against median; times also as their ratio to the floor
+/// measured in the same runs, which is what stays comparable on a busy machine.
+fn bench_compare(units: usize, glibc: &[BenchRun], musl: &[BenchRun]) {
+    println!("\nmusl against glibc with {units} units: medians (vs floor)");
+    println!(
+        "{:<34} {:>17} {:>17} {:>10}",
+        "measure", "glibc", "musl", "musl/glibc"
+    );
+    for row in BENCH_ROWS {
+        let (name, f, unit, _) = *row;
+        let cell = |results: &[BenchRun]| {
+            let m = bench_stat(results, f).0;
+            match bench_vs_floor(results, row) {
+                Some(x) => format!("{m:.3} {unit} ({x:.2}x)"),
+                None => format!("{m:.3} {unit}"),
+            }
+        };
+        let g = bench_stat(glibc, f).0;
+        let m = bench_stat(musl, f).0;
+        let ratio = if g > 0.0 {
+            format!("{:.2}", m / g)
+        } else {
+            String::new()
+        };
+        println!(
+            "{name:<34} {:>17} {:>17} {ratio:>10}",
+            cell(glibc),
+            cell(musl)
+        );
     }
 }
