@@ -19,11 +19,13 @@
 
 use crate::control::Client;
 use crate::exec;
+use crate::initlink::{InitLink, RelayedExit};
 use crate::persist::{Change, JobRecord, ManagerRecord, RuntimeRecord, Snapshot, UnitRecord};
 use crate::registry::{Registry, Runtime};
 use crate::shutdown::{Objective, Procedure};
 use crate::timers::Timers;
 use jobs::{Action, Begin, Engine, Finished, JobId, JobMode, JobResult, JobType};
+use proto::init::{ToInit, ToManager};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
@@ -78,6 +80,7 @@ enum Source {
     LogPipe(UnitId),
     Exec(usize),
     Adopted(u32),
+    Link,
 }
 
 pub struct Daemon {
@@ -127,6 +130,18 @@ pub struct Daemon {
     /// Processes taken over from a previous manager: not our children, so their end is
     /// seen through a pidfd (their exit status only PID 1 can tell).
     adopted: HashMap<u32, OwnedFd>,
+    /// The init link to PID 1, when the manager runs under `sysmaster-init`.
+    link: Option<InitLink>,
+    /// Descriptors PID 1 handed back that recovery has not claimed yet.
+    stored: HashMap<String, OwnedFd>,
+    /// Exits PID 1 replayed at start-up, applied once the state is recovered.
+    replayed: Vec<RelayedExit>,
+    /// Pings and requests that came with the replay.
+    early: Vec<ToManager>,
+    /// `exit_seq` in the last written manager record.
+    persisted_exit_seq: u64,
+    /// `daemon-reexec` was asked for: leave the loop without stopping anything.
+    reexec: bool,
     /// Facts `Condition*=` checks compare against, read once at start.
     host: crate::conditions::Host,
     /// `Type=idle` services wait before exec until this pipe's write end is closed, which
@@ -264,10 +279,44 @@ impl Daemon {
         if let Err(e) = sys::process::raise_nofile_limit() {
             eprintln!("sysmaster: cannot raise the open-file limit: {e}");
         }
+        let mut link = InitLink::from_env();
+        let hello = match link.as_mut().map(InitLink::hello) {
+            Some(Ok(h)) => {
+                eprintln!(
+                    "sysmaster: connected to PID 1 (manager start {}{}, {} stored fds, {} exits to replay)",
+                    h.manager_starts,
+                    if h.planned { ", planned" } else { "" },
+                    h.fds.len(),
+                    h.exits.len()
+                );
+                if h.dropped_exits > 0 {
+                    eprintln!("sysmaster: PID 1 dropped {} exit records while no manager listened; those exits are lost", h.dropped_exits);
+                }
+                h
+            }
+            Some(Err(e)) => {
+                eprintln!("sysmaster: {e}; running without PID 1");
+                link = None;
+                crate::initlink::Hello::default()
+            }
+            None => crate::initlink::Hello::default(),
+        };
+        let crate::initlink::Hello {
+            fds: mut stored,
+            exits: replayed,
+            other: early,
+            ..
+        } = hello;
         let control = dir.join("control");
-        let _ = std::fs::remove_file(&control);
-        let listener = UnixListener::bind(&control)
-            .map_err(|e| format!("cannot bind {}: {e}", control.display()))?;
+        let listener = match stored.remove("control") {
+            // The listening socket PID 1 kept: connections queued meanwhile are served.
+            Some(fd) => UnixListener::from(fd),
+            None => {
+                let _ = std::fs::remove_file(&control);
+                UnixListener::bind(&control)
+                    .map_err(|e| format!("cannot bind {}: {e}", control.display()))?
+            }
+        };
         listener
             .set_nonblocking(true)
             .map_err(|e| format!("cannot make the control socket non-blocking: {e}"))?;
@@ -278,8 +327,21 @@ impl Daemon {
                 .map_err(|e| format!("cannot chmod {}: {e}", control.display()))?;
         }
         let notify_path = dir.join("notify");
-        let notify = NotifySocket::bind(&notify_path)
-            .map_err(|e| format!("cannot bind {}: {e}", notify_path.display()))?;
+        let notify = match stored.remove("notify") {
+            // Notifications sent while no manager ran are still queued in it.
+            Some(fd) => {
+                NotifySocket::from_fd(fd).map_err(|e| format!("stored notify socket: {e}"))?
+            }
+            None => NotifySocket::bind(&notify_path)
+                .map_err(|e| format!("cannot bind {}: {e}", notify_path.display()))?,
+        };
+        if let Some(l) = &link {
+            for (name, fd) in [("control", listener.as_fd()), ("notify", notify.as_fd())] {
+                if let Err(e) = l.send(&ToInit::StoreFd { name: name.into() }, Some(fd)) {
+                    eprintln!("sysmaster: cannot store the {name} socket with PID 1: {e}");
+                }
+            }
+        }
         let (cgroup_base, cgroup_mount) = setup_cgroups(dir);
         let state_dir = match state::StateDir::new(&dir.join("state")) {
             Ok(s) => Some(s),
@@ -330,6 +392,12 @@ impl Daemon {
             boot_id: crate::persist::boot_id(),
             lost: Vec::new(),
             adopted: HashMap::new(),
+            link,
+            stored,
+            replayed,
+            early,
+            persisted_exit_seq: 0,
+            reexec: false,
             host: crate::conditions::Host::detect(),
             idle_pipe: None,
         })
@@ -364,10 +432,22 @@ impl Daemon {
     /// Runs until a stop request has been carried out. Returns the exit status.
     pub fn run(&mut self, start: &[String]) -> i32 {
         let recovered = self.recover();
+        self.release_unclaimed_fds();
         if recovered {
-            self.watch_adopted();
+            if self.link.is_some() {
+                for exit in std::mem::take(&mut self.replayed) {
+                    self.relayed_exit(exit);
+                }
+            } else {
+                self.watch_adopted();
+            }
             self.resolve_lost();
         }
+        for m in std::mem::take(&mut self.early) {
+            self.link_message(m, None);
+        }
+        self.persist();
+        self.ack_exits();
         let start = if recovered { &[][..] } else { start };
         for name in start {
             match self.enqueue(name, JobType::Start, JobMode::Replace, true) {
@@ -390,6 +470,9 @@ impl Daemon {
             self.persist();
             self.answer_waiters();
             self.flush_clients();
+            if self.reexec {
+                break;
+            }
             if let Some(t) = self.shutdown_target {
                 if self.shutting_down.is_none() && self.engine.job_of(t).is_none() {
                     // The target is reached (or its job failed): what the target did not
@@ -402,10 +485,14 @@ impl Daemon {
             if let Some(since) = self.shutting_down {
                 if self.all_stopped() {
                     let objective = self.objective.unwrap_or(Objective::Exit(0));
-                    eprintln!(
-                        "sysmaster: all units stopped, {}: no PID 1 link, the manager exits",
-                        objective.doing()
-                    );
+                    if self.link.is_some() {
+                        eprintln!("sysmaster: all units stopped, {}", objective.doing());
+                    } else {
+                        eprintln!(
+                            "sysmaster: all units stopped, {}: without PID 1 the manager just exits",
+                            objective.doing()
+                        );
+                    }
                     break;
                 }
                 if now.saturating_sub(since) > SHUTDOWN_LIMIT_USEC {
@@ -416,8 +503,22 @@ impl Daemon {
             let timeout = self.poll_timeout(Daemon::now());
             self.wait(timeout);
         }
+        self.persist();
+        if self.reexec {
+            return self.finish_reexec();
+        }
         self.cleanup();
-        self.objective.map_or(0, Objective::exit_status)
+        // Every unit is stopped: a later manager must start afresh, not take this over.
+        self.discard_state();
+        let objective = self.objective.unwrap_or(Objective::Exit(0));
+        if let Some(l) = &self.link {
+            let action = objective.final_action();
+            match l.send(&ToInit::Final { action }, None) {
+                Ok(()) => eprintln!("sysmaster: handing over to PID 1 for the final step"),
+                Err(e) => eprintln!("sysmaster: cannot ask PID 1 for the final step: {e}"),
+            }
+        }
+        objective.exit_status()
     }
 
     fn all_stopped(&self) -> bool {
@@ -485,6 +586,10 @@ impl Daemon {
             fds.push(PollFd::new(fd.as_raw_fd(), READABLE));
             sources.push(Source::Adopted(pid));
         }
+        if let Some(l) = &self.link {
+            fds.push(PollFd::new(l.raw_fd(), READABLE));
+            sources.push(Source::Link);
+        }
         if let Err(e) = sys::event::poll(&mut fds, timeout) {
             eprintln!("sysmaster: poll failed: {e}");
             std::thread::sleep(std::time::Duration::from_millis(100));
@@ -497,6 +602,7 @@ impl Daemon {
         let mut pipes = Vec::new();
         let mut execs = Vec::new();
         let mut ended = Vec::new();
+        let mut link = false;
         for (p, s) in fds.iter().zip(sources) {
             if !(p.readable() || p.writable()) {
                 continue;
@@ -509,6 +615,7 @@ impl Daemon {
                 Source::LogPipe(u) => pipes.push(u),
                 Source::Exec(i) => execs.push(i),
                 Source::Adopted(pid) => ended.push(pid),
+                Source::Link => link = true,
             }
         }
         // Output first, so that a process's last lines are stored before its exit is seen.
@@ -522,6 +629,9 @@ impl Daemon {
         }
         for pid in ended {
             self.adopted_ended(pid);
+        }
+        if link {
+            self.read_link();
         }
         if notify {
             self.read_notifications();
@@ -905,7 +1015,22 @@ impl Daemon {
         };
         if unit.log_pipe.is_none() {
             match sys::event::pipe_nonblocking_read() {
-                Ok(p) => unit.log_pipe = Some(p),
+                Ok(p) => {
+                    // PID 1 keeps both ends, so that output written while no manager runs
+                    // waits in the pipe and a writer never gets EPIPE.
+                    if let Some(l) = &self.link {
+                        for (end, fd) in [("r", p.0.as_fd()), ("w", p.1.as_fd())] {
+                            let name = format!("log-{end}:{}", unit.name);
+                            if let Err(e) = l.send(&ToInit::StoreFd { name }, Some(fd)) {
+                                eprintln!(
+                                    "sysmaster: {}: cannot store the output pipe with PID 1: {e}",
+                                    unit.name
+                                );
+                            }
+                        }
+                    }
+                    unit.log_pipe = Some(p);
+                }
                 Err(e) => eprintln!("sysmaster: {}: cannot create output pipe: {e}", unit.name),
             }
         }
@@ -1550,13 +1675,16 @@ impl Daemon {
             let units: Vec<UnitId> = self.engine.jobs().map(|j| j.unit).collect();
             self.dirty.extend(units);
         }
-        if self.dirty.is_empty() && next_job == self.persisted_next_job {
+        let manager_changed =
+            next_job != self.persisted_next_job || self.exit_seq != self.persisted_exit_seq;
+        if self.dirty.is_empty() && !manager_changed {
             return;
         }
         let mut changes = Vec::new();
-        if next_job != self.persisted_next_job {
+        if manager_changed {
             changes.push(Change::Manager(self.manager_record()));
             self.persisted_next_job = next_job;
+            self.persisted_exit_seq = self.exit_seq;
         }
         for u in std::mem::take(&mut self.dirty) {
             if let Some(record) = self.unit_record(u) {
@@ -1607,6 +1735,7 @@ impl Daemon {
             .map(|j| (j.unit, self.job_record(j)))
             .collect();
         self.persisted_next_job = self.engine.next_id();
+        self.persisted_exit_seq = self.exit_seq;
         self.journal_bytes = 0;
         self.dirty.clear();
         if let Some(Err(e)) = self.state_dir.as_mut().map(|d| d.write_snapshot(&snapshot)) {
@@ -1662,6 +1791,11 @@ impl Daemon {
             let Some(unit) = self.reg.unit_mut(u) else {
                 continue;
             };
+            let r = self.stored.remove(&format!("log-r:{}", record.name));
+            let w = self.stored.remove(&format!("log-w:{}", record.name));
+            if let (Some(r), Some(w)) = (r, w) {
+                unit.log_pipe = Some((r, w));
+            }
             unit.active = record.active;
             unit.state_change_usec = record.state_change_usec;
             unit.invocation_id = record.invocation_id.clone();
@@ -1677,9 +1811,11 @@ impl Daemon {
                 _ => {}
             }
             for &(pid, start) in &record.procs {
+                // Tracked either way: a process already gone may have its exit relayed by
+                // PID 1, which names it by the same pid and start time.
+                self.pids.insert(pid, u);
+                self.start_times.insert(pid, start);
                 if sys::process::start_time(pid).ok() == Some(start) {
-                    self.pids.insert(pid, u);
-                    self.start_times.insert(pid, start);
                     adopted += 1;
                 } else {
                     lost.push((u, pid));
@@ -1753,6 +1889,9 @@ impl Daemon {
     /// lost (no PID 1 relayed it); they are reported as killed, with a log line.
     fn resolve_lost(&mut self) {
         for (u, pid) in std::mem::take(&mut self.lost) {
+            self.pids.remove(&pid);
+            self.start_times.remove(&pid);
+            self.adopted.remove(&pid);
             self.log_unit(
                 u,
                 &format!(
@@ -1776,7 +1915,12 @@ impl Daemon {
     /// After recovery: watch every adopted process through a pidfd (they are children of
     /// PID 1 or of whoever adopted them now, not ours).
     fn watch_adopted(&mut self) {
-        let pids: Vec<u32> = self.pids.keys().copied().collect();
+        let pids: Vec<u32> = self
+            .pids
+            .keys()
+            .copied()
+            .filter(|p| !self.lost.iter().any(|(_, l)| l == p))
+            .collect();
         for pid in pids {
             match sys::process::pidfd_open(pid) {
                 Ok(fd) => {
@@ -1835,6 +1979,195 @@ impl Daemon {
             }
         }
         self.drain_events();
+    }
+
+    // ---- PID 1 ----
+
+    /// Descriptors PID 1 kept that no recovered unit claimed are dropped here and there.
+    fn release_unclaimed_fds(&mut self) {
+        for (name, _) in std::mem::take(&mut self.stored) {
+            if let Some(l) = &self.link {
+                let _ = l.send(&ToInit::RemoveFd { name }, None);
+            }
+        }
+    }
+
+    fn read_link(&mut self) {
+        loop {
+            let Some(link) = self.link.as_mut() else {
+                return;
+            };
+            match link.recv() {
+                Ok(Some((m, fd))) => self.link_message(m, fd),
+                Ok(None) => break,
+                Err(e) => {
+                    eprintln!("sysmaster: the init link is gone ({e}); running without PID 1");
+                    self.link = None;
+                    return;
+                }
+            }
+        }
+        self.persist();
+        self.ack_exits();
+    }
+
+    fn link_message(&mut self, m: ToManager, _fd: Option<OwnedFd>) {
+        match m {
+            ToManager::Ping { seq } => {
+                if let Some(l) = &self.link {
+                    if let Err(e) = l.send(&ToInit::Pong { seq }, None) {
+                        eprintln!("sysmaster: cannot answer PID 1's heartbeat: {e}");
+                    }
+                }
+            }
+            ToManager::Exit { .. } => {
+                if let Some(exit) = RelayedExit::from_message(&m) {
+                    self.relayed_exit(exit);
+                }
+            }
+            ToManager::Request { request } => self.init_request(request),
+            ToManager::Hello { .. } | ToManager::StoredFd { .. } | ToManager::HelloDone => {
+                eprintln!("sysmaster: unexpected start-up message from PID 1 ignored");
+            }
+        }
+    }
+
+    /// An exit PID 1 reaped: applied if it is the tracked process (pid *and* start time),
+    /// once (by sequence number).
+    fn relayed_exit(&mut self, exit: RelayedExit) {
+        if exit.seq <= self.exit_seq {
+            return;
+        }
+        self.exit_seq = exit.seq;
+        if self.start_times.get(&exit.pid) != Some(&exit.start_time) {
+            return;
+        }
+        let Some(u) = self.pids.remove(&exit.pid) else {
+            return;
+        };
+        self.start_times.remove(&exit.pid);
+        self.adopted.remove(&exit.pid);
+        self.lost.retain(|&(_, p)| p != exit.pid);
+        if self.reg.unit(u).is_some_and(|x| x.log_pipe.is_some()) {
+            self.read_log_pipe(u);
+        }
+        self.events.push_back((
+            u,
+            Event::Exited {
+                pid: exit.pid,
+                status: exit.status,
+            },
+        ));
+        self.drain_events();
+        self.check_empty();
+    }
+
+    /// Tells PID 1 which relayed exits are durable (call after `persist`).
+    fn ack_exits(&mut self) {
+        if self.exit_seq == 0 || self.persisted_exit_seq != self.exit_seq {
+            return;
+        }
+        if let Some(l) = &self.link {
+            let _ = l.send(
+                &ToInit::AckExits {
+                    upto: self.exit_seq,
+                },
+                None,
+            );
+        }
+    }
+
+    /// A signal PID 1 received, as systemd turns it into a job.
+    fn init_request(&mut self, request: proto::init::InitRequest) {
+        use proto::init::InitRequest as R;
+        let (target, mode) = match request {
+            R::CtrlAltDel => ("ctrl-alt-del.target", JobMode::ReplaceIrreversibly),
+            R::KbRequest => ("kbrequest.target", JobMode::Replace),
+            R::PowerFailure => ("sigpwr.target", JobMode::Replace),
+            R::Halt => {
+                return self.request_shutdown(Objective::Halt, Procedure::Orderly, "halt requested")
+            }
+            R::Poweroff => {
+                return self.request_shutdown(
+                    Objective::Poweroff,
+                    Procedure::Orderly,
+                    "power-off requested",
+                )
+            }
+            R::Reboot => {
+                return self.request_shutdown(
+                    Objective::Reboot,
+                    Procedure::Orderly,
+                    "reboot requested",
+                )
+            }
+            R::Kexec => {
+                return self.request_shutdown(
+                    Objective::Kexec,
+                    Procedure::Orderly,
+                    "kexec requested",
+                )
+            }
+            R::Reexec => {
+                self.daemon_reexec();
+                return;
+            }
+        };
+        match self.enqueue(target, JobType::Start, mode, false) {
+            Ok(_) => eprintln!("sysmaster: starting {target}"),
+            // Ctrl-Alt-Del without the target still reboots, as systemd does.
+            Err(_) if request == R::CtrlAltDel => {
+                self.request_shutdown(Objective::Reboot, Procedure::Orderly, "Ctrl-Alt-Del")
+            }
+            Err((_, e)) => eprintln!("sysmaster: cannot start {target}: {e}"),
+        }
+    }
+
+    /// `daemon-reexec`: leave the loop at the end of this turn, keeping every unit.
+    pub(crate) fn daemon_reexec(&mut self) {
+        eprintln!("sysmaster: re-executing the manager");
+        self.reexec = true;
+    }
+
+    /// The manager exits for PID 1 to start the binary on disk now; without PID 1 it
+    /// re-executes itself in place (its children stay its children). Either way the next
+    /// manager recovers from the state written here.
+    fn finish_reexec(&mut self) -> i32 {
+        self.write_snapshot();
+        if let Some(l) = &self.link {
+            if let Err(e) = l.send(&ToInit::Restarting, None) {
+                eprintln!("sysmaster: cannot tell PID 1 about the re-exec: {e}");
+            }
+            return 0;
+        }
+        let _ = std::fs::remove_file(self.runtime_dir.join("control"));
+        let _ = std::fs::remove_file(&self.notify_path);
+        let args: Vec<std::ffi::CString> = std::env::args_os()
+            .filter_map(|a| std::ffi::CString::new(a.into_encoded_bytes()).ok())
+            .collect();
+        let env: Vec<std::ffi::CString> = std::env::vars_os()
+            .filter_map(|(k, v)| {
+                let mut b = k.into_encoded_bytes();
+                b.push(b'=');
+                b.extend(v.into_encoded_bytes());
+                std::ffi::CString::new(b).ok()
+            })
+            .collect();
+        let exe = std::ffi::CString::new("/proc/self/exe").unwrap_or_default();
+        let e = sys::exec::execve(&exe, &args, &env);
+        eprintln!("sysmaster: re-exec failed ({e}); exiting so that the state is taken over by the next start");
+        1
+    }
+
+    /// After a clean stop nothing of this manager's state may be taken over by a later one.
+    fn discard_state(&mut self) {
+        self.state_dir = None;
+        let dir = self.runtime_dir.join("state");
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                eprintln!("sysmaster: cannot remove {}: {e}", dir.display());
+            }
+        }
     }
 
     // ---- stopping ----

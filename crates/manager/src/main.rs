@@ -44,6 +44,13 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
 }
 
 fn main() {
+    // A crash must end the manager at once, so that PID 1 replaces it: the runtime's
+    // stack-overflow handler would swallow a SIGSEGV sent by kill(2).
+    for signal in [sys::signal::SIGSEGV, sys::signal::SIGBUS] {
+        if let Err(e) = sys::signal::reset_to_default(signal) {
+            eprintln!("sysmaster: cannot reset the action of signal {signal}: {e}");
+        }
+    }
     let options = match parse(std::env::args().skip(1)) {
         Ok(o) => o,
         Err(message) => {

@@ -878,3 +878,29 @@ fn a_restarted_manager_takes_over_running_services_from_the_saved_state() {
     assert_eq!(m.run(JobVerb::Stop, "long.service"), "done");
     m.wait_until("long's process gone", || !alive(long));
 }
+
+/// Without PID 1, `daemon-reexec` re-executes the manager in place: same pid, its children
+/// stay its children, and the new image takes the state over.
+#[test]
+fn daemon_reexec_without_pid1_keeps_the_manager_pid_and_the_services() {
+    let m = Manager::start(&[("long.service", "[Service]\nExecStart=/bin/sleep 1000\n")]);
+    assert_eq!(m.run(JobVerb::Start, "long.service"), "done");
+    let long = m.status("long.service").main_pid.unwrap();
+    assert!(matches!(m.ok(Call::DaemonReexec), Answer::Done));
+    m.wait_until("the re-executed manager answers", || {
+        m.log()
+            .contains("recovered the state of the previous manager")
+            && UnixStream::connect(m.control()).is_ok()
+    });
+    assert_eq!(m.status("long.service").main_pid, Some(long));
+    assert_eq!(
+        m.states("long.service"),
+        ("active".into(), "running".into())
+    );
+    assert!(alive(m.pid()), "the same process");
+    // Its exit still reaches the manager directly: it is still our child.
+    sys::process::kill(long, 9).unwrap();
+    m.wait_until("the exit is seen", || {
+        m.states("long.service").0 == "failed"
+    });
+}

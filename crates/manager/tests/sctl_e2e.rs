@@ -4,10 +4,12 @@
 //! `etc` comes first, so it is where `enable`, `mask` and `set-default` write (the manager's
 //! configuration directory is the first `--unit-path` directory).
 //!
-//! `sctl` belongs to another package, so cargo does not build it for these tests: the test
-//! looks for it next to this test's executable (`target/<profile>/sctl`) and fails with a
-//! message when it is missing. `cargo xtask test` builds every binary before the tests run.
-//! They need root (cgroups, and `SO_PEERCRED` uid 0 for calls that change state).
+//! `sctl` belongs to another package, so cargo does not build it for these tests. The test
+//! uses `target/<profile>/sctl` when it is newer than every source file of `sctl`, `proto`
+//! and `unitfile`; otherwise (missing, or stale under a bare `cargo test -p manager`) it
+//! builds one with `cargo build -p sctl --bin sctl` into `target/e2e-sctl`, a target
+//! directory of its own so that it does not wait for the lock of the build running the
+//! tests. They need root (cgroups, and `SO_PEERCRED` uid 0 for calls that change state).
 
 #![allow(
     clippy::unwrap_used,
@@ -27,20 +29,17 @@ const SLEEPER: &str = "[Unit]\nDescription=Sleeper\n[Service]\nExecStart=/bin/sl
 const FAILING: &str = "[Unit]\nDescription=Fails\n[Service]\nType=oneshot\n\
                        ExecStart=/bin/sh -c 'echo boom; exit 3'\n";
 const SLOW: &str = "[Unit]\nDescription=Slow\n[Service]\nType=oneshot\nExecStart=/bin/sleep 30\n";
+/// A service that says so when it is reloaded (`SIGHUP`), and keeps its pid.
+const RELOADER: &str = "[Unit]\nDescription=Reloader\n[Service]\n\
+                        ExecStart=/bin/sh -c 'trap \"echo reloaded\" HUP; echo ready; while true; do sleep 1 & wait; done'\n\
+                        ExecReload=/bin/kill -HUP $MAINPID\n";
+const RESCUE: &str = "[Unit]\nDescription=Rescue Mode\nAllowIsolate=yes\n";
 
-/// The `sctl` binary of the same build as this test.
+/// The `sctl` binary to run: `target/<profile>/sctl` when it is up to date with its
+/// sources, else one built for these tests (see the module comment and
+/// `common::workspace_binary`).
 fn sctl_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    // target/<profile>/deps/sctl_e2e-<hash> → target/<profile>/sctl
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let sctl = profile_dir.join("sctl");
-    assert!(
-        sctl.is_file(),
-        "{} is missing: build it first (`cargo build -p sctl`, or run `cargo xtask test`, \
-         which builds every binary before testing)",
-        sctl.display()
-    );
-    sctl
+    common::workspace_binary("sctl")
 }
 
 /// A running manager driven through the `sctl` binary.
@@ -454,4 +453,407 @@ fn daemon_reload_picks_up_edited_files() {
     assert_eq!(m.property("sleeper", "Description"), "Sleeper");
     m.expect(&["daemon-reload"], 0);
     assert_eq!(m.property("sleeper", "Description"), "Renamed");
+}
+
+/// The host name `sctl status` shows, as the kernel has it.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// The unit names of a `list-units --no-legend` table (the `●` marker column left out).
+fn listed(table: &str) -> Vec<String> {
+    table
+        .lines()
+        .filter_map(|l| l.split_whitespace().find(|w| *w != "●"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn reload_and_the_conditional_restarts() {
+    let m = Manager::start(&[("rel.service", RELOADER), ("sleeper.service", SLEEPER)]);
+    // A reload job of a unit that is not running ends `invalid`.
+    let o = m.expect(&["reload", "rel"], 1);
+    assert_eq!(o.stderr, "rel.service is not active, cannot reload.\n");
+    // A unit without ExecReload= cannot take a reload job at all: exit 3, and no hint.
+    m.expect(&["start", "sleeper"], 0);
+    let o = m.expect(&["reload", "sleeper"], 3);
+    assert_eq!(
+        o.stderr,
+        "Failed to reload sleeper.service: Job type reload is not applicable for unit sleeper.service.\n"
+    );
+    // The try- verbs leave a unit that is not running alone.
+    m.expect(&["try-restart", "rel"], 0);
+    m.expect(&["try-reload-or-restart", "rel"], 0);
+    m.expect(&["condrestart", "rel"], 0);
+    assert_eq!(m.expect(&["is-active", "rel"], 3).stdout, "inactive\n");
+
+    m.expect(&["start", "rel"], 0);
+    m.wait_for("the shell set its trap", || {
+        m.sctl(&["logs", "rel"]).stdout.contains("ready")
+    });
+    let pid = m.property("rel", "MainPID");
+    // reload runs ExecReload= and keeps the main process.
+    m.expect(&["reload", "rel"], 0);
+    m.wait_for("the service saw SIGHUP", || {
+        m.sctl(&["logs", "rel"]).stdout.contains("reloaded")
+    });
+    assert_eq!(m.property("rel", "MainPID"), pid);
+    // reload-or-restart and try-reload-or-restart reload what can reload ...
+    m.expect(&["reload-or-restart", "rel"], 0);
+    m.expect(&["try-reload-or-restart", "rel"], 0);
+    assert_eq!(m.property("rel", "MainPID"), pid);
+    // ... and restart what cannot.
+    let sleeper_pid = m.property("sleeper", "MainPID");
+    m.expect(&["reload-or-restart", "sleeper"], 0);
+    let restarted = m.property("sleeper", "MainPID");
+    assert_ne!(restarted, sleeper_pid);
+    m.expect(&["try-reload-or-restart", "sleeper"], 0);
+    assert_ne!(m.property("sleeper", "MainPID"), restarted);
+    // try-restart restarts a running unit.
+    m.expect(&["try-restart", "rel"], 0);
+    assert_ne!(m.property("rel", "MainPID"), pid);
+    assert_eq!(m.property("rel", "ActiveState"), "active");
+}
+
+#[test]
+fn isolate_stops_what_the_target_does_not_pull_in() {
+    let m = Manager::start(&[("sleeper.service", SLEEPER), ("rescue.target", RESCUE)]);
+    m.expect(&["start", "sleeper"], 0);
+    let o = m.expect(&["isolate", "multi-user"], 4);
+    assert_eq!(
+        o.stderr,
+        "Failed to start multi-user.target: Operation refused, unit may not be isolated.\n\
+         See system logs and 'sctl status multi-user.target' for details.\n"
+    );
+    assert_eq!(m.expect(&["is-active", "sleeper"], 0).stdout, "active\n");
+    // `isolate rescue` completes the name as a target.
+    m.expect(&["isolate", "rescue"], 0);
+    assert_eq!(
+        m.expect(&["is-active", "rescue.target", "sleeper"], 0)
+            .stdout,
+        "active\ninactive\n"
+    );
+    let o = m.expect(&["isolate", "nope"], 5);
+    assert_eq!(
+        o.stderr,
+        "Failed to start nope.target: Unit nope.target not found.\n"
+    );
+}
+
+#[test]
+fn refused_jobs_exit_as_systemctl() {
+    let refusing = "[Unit]\nRefuseManualStart=yes\n[Service]\nExecStart=/bin/sleep 1000\n";
+    let m = Manager::start(&[("sleeper.service", SLEEPER), ("manual.service", refusing)]);
+    let o = m.expect(&["start", "manual"], 4);
+    assert_eq!(
+        o.stderr,
+        "Failed to start manual.service: Operation refused, unit manual.service may be requested by dependency only (it is configured to refuse manual start/stop).\n\
+         See system logs and 'sctl status manual.service' for details.\n"
+    );
+    let o = m.expect(&["stop", "nope"], 5);
+    assert_eq!(
+        o.stderr,
+        "Failed to stop nope.service: Unit nope.service not loaded.\n"
+    );
+    let o = m.expect(&["restart", "nope"], 5);
+    assert_eq!(
+        o.stderr,
+        "Failed to restart nope.service: Unit nope.service not found.\n"
+    );
+    m.expect(&["mask", "sleeper"], 0);
+    let o = m.expect(&["start", "sleeper"], 1);
+    assert_eq!(
+        o.stderr,
+        "Failed to start sleeper.service: Unit sleeper.service is masked.\n"
+    );
+    let o = m.expect(&["start", "--job-mode=bogus", "sleeper"], 1);
+    assert_eq!(o.stderr, "Unknown job mode: bogus\n");
+}
+
+#[test]
+fn kill_picks_whom_and_signal() {
+    let m = Manager::start(&[("rel.service", RELOADER)]);
+    let o = m.expect(&["kill", "-s", "BOGUS", "rel"], 1);
+    assert_eq!(o.stderr, "Failed to parse signal string BOGUS.\n");
+    let o = m.expect(&["kill", "--kill-whom=nobody", "rel"], 1);
+    assert_eq!(o.stderr, "Unknown kill whom: nobody\n");
+    let o = m.expect(&["kill", "rel"], 1);
+    assert_eq!(
+        o.stderr,
+        "Failed to kill unit rel.service: No process of rel.service to kill.\n"
+    );
+    m.expect(&["start", "rel"], 0);
+    m.wait_for("the shell set its trap", || {
+        m.sctl(&["logs", "rel"]).stdout.contains("ready")
+    });
+    // SIGHUP to the main process only: the shell's trap answers, the service keeps running.
+    m.expect(&["kill", "--kill-whom=main", "--signal=SIGHUP", "rel"], 0);
+    m.wait_for("the trap ran", || {
+        m.sctl(&["logs", "rel"]).stdout.contains("reloaded")
+    });
+    assert_eq!(m.property("rel", "ActiveState"), "active");
+    let o = m.expect(&["kill", "--kill-whom=control", "rel"], 1);
+    assert!(
+        o.stderr.starts_with("Failed to kill unit rel.service: "),
+        "{}",
+        o.stderr
+    );
+    m.expect(&["kill", "-s", "TERM", "rel"], 0);
+    m.wait_for("the service ends on SIGTERM", || {
+        m.sctl(&["is-active", "rel"]).code != 0
+    });
+}
+
+#[test]
+fn status_without_a_unit_is_the_overview() {
+    let m = Manager::start(&[("sleeper.service", SLEEPER), ("fail.service", FAILING)]);
+    m.expect(&["start", "sleeper"], 0);
+    let mut o = m.expect(&["status"], 0).stdout;
+    // The service's process may still carry the manager's name for a moment after fork.
+    for _ in 0..100 {
+        if o.contains(" /bin/sleep 1000\n") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        o = m.expect(&["status"], 0).stdout;
+    }
+    let lines: Vec<&str> = o.lines().collect();
+    assert_eq!(lines[0], format!("● {}", hostname()), "{o}");
+    assert_eq!(lines[1], "    State: running", "{o}");
+    assert!(
+        lines[2].starts_with("    Units: ") && lines[2].ends_with(" loaded (incl. loaded aliases)"),
+        "{o}"
+    );
+    assert_eq!(lines[3], "     Jobs: 0 queued", "{o}");
+    assert_eq!(lines[4], "   Failed: 0 units", "{o}");
+    assert!(
+        lines[5].starts_with("    Since: ") && lines[5].contains(" UTC; "),
+        "{o}"
+    );
+    assert!(lines[6].starts_with("sysmaster: "), "{o}");
+    assert!(lines[7].starts_with("   CGroup: /"), "{o}");
+    let pid = m.property("sleeper", "MainPID");
+    let tree = lines[8..].join("\n");
+    assert!(
+        tree.contains("└─system.slice\n")
+            && tree.contains("└─sleeper.service\n")
+            && tree.contains(&format!("└─{pid} /bin/sleep 1000")),
+        "{o}"
+    );
+
+    m.expect(&["start", "fail"], 1);
+    let o = m.expect(&["status"], 0).stdout;
+    assert!(o.contains("\n    State: degraded\n"), "{o}");
+    assert!(o.contains("\n   Failed: 1 units\n"), "{o}");
+}
+
+#[test]
+fn show_selects_formats_and_prints_empty_properties_on_request() {
+    let m = Manager::start(&[("sleeper.service", SLEEPER)]);
+    m.expect(&["start", "sleeper"], 0);
+    let pid = m.property("sleeper", "MainPID");
+    // -p A,B and -p C combine; systemd's order, not the order asked for.
+    let o = m.expect(
+        &[
+            "show",
+            "sleeper",
+            "-p",
+            "SubState,MainPID",
+            "-p",
+            "Id",
+            "-p",
+            "NoSuchProperty",
+        ],
+        0,
+    );
+    assert_eq!(
+        o.stdout,
+        format!("MainPID={pid}\nId=sleeper.service\nSubState=running\n")
+    );
+    let o = m.expect(&["show", "sleeper", "-p", "Id,ActiveState", "--value"], 0);
+    assert_eq!(o.stdout, "sleeper.service\nactive\n");
+    // ExecStart= as systemctl prints it, the main process's pid in it.
+    assert_eq!(
+        m.property("sleeper", "ExecStart"),
+        format!(
+            "{{ path=/bin/sleep ; argv[]=/bin/sleep 1000 ; ignore_errors=no ; start_time=[n/a] ; stop_time=[n/a] ; pid={pid} ; code=(null) ; status=0/0 }}"
+        )
+    );
+    for (name, want) in [
+        ("TimeoutStartUSec", "1min 30s"),
+        ("RestartUSec", "100ms"),
+        ("KillMode", "control-group"),
+        ("KillSignal", "15"),
+        ("SendSIGKILL", "yes"),
+        ("Slice", "system.slice"),
+        ("UMask", "0022"),
+        ("CanStart", "yes"),
+        ("CanReload", "no"),
+        ("UID", "[not set]"),
+        ("ActiveExitTimestampMonotonic", "0"),
+        ("LoadError", ""),
+    ] {
+        assert_eq!(m.property("sleeper", name), want, "{name}");
+    }
+    let cgroup = m.property("sleeper", "ControlGroup");
+    assert!(
+        cgroup.starts_with('/') && cgroup.ends_with("/system.slice/sleeper.service"),
+        "{cgroup}"
+    );
+    let mono: u64 = m
+        .property("sleeper", "ActiveEnterTimestampMonotonic")
+        .parse()
+        .unwrap();
+    assert!(mono > 0);
+    // Without -p and --all, empty values are left out; --all shows them.
+    let plain = m.expect(&["show", "sleeper"], 0).stdout;
+    assert!(!plain.contains("\nActiveExitTimestamp=\n"), "{plain}");
+    assert!(
+        plain.contains("\nActiveExitTimestampMonotonic=0\n"),
+        "{plain}"
+    );
+    let all = m.expect(&["show", "--all", "sleeper"], 0).stdout;
+    for line in [
+        "\nActiveExitTimestamp=\n",
+        "\nStatusText=\n",
+        "\nWantedBy=\n",
+        "\nJob=\n",
+    ] {
+        assert!(all.contains(line), "{line:?} in\n{all}");
+    }
+    // Several units: blocks separated by an empty line.
+    let o = m.expect(&["show", "-p", "Id", "sleeper", "multi-user.target"], 0);
+    assert_eq!(o.stdout, "Id=sleeper.service\n\nId=multi-user.target\n");
+    // A unit that does not exist is shown, with its load error.
+    let o = m.expect(&["show", "-p", "LoadState,LoadError", "nope"], 0);
+    assert_eq!(
+        o.stdout,
+        "LoadState=not-found\nLoadError=org.freedesktop.systemd1.NoSuchUnit \"Unit nope.service not found.\"\n"
+    );
+    // The manager's own properties.
+    assert_eq!(
+        m.expect(&["show", "-p", "NJobs,SystemState", "--value"], 0)
+            .stdout,
+        "0\nrunning\n"
+    );
+    // A target has only the unit part.
+    let target = m.expect(&["show", "multi-user.target"], 0).stdout;
+    assert!(target.starts_with("Id=multi-user.target\n"), "{target}");
+}
+
+#[test]
+fn cat_prints_the_files_from_disk() {
+    let m = Manager::start(&[("sleeper.service", SLEEPER)]);
+    let (etc, units) = (m.dir("etc"), m.dir("units"));
+    let path_args = ["--unit-path", &etc, "--unit-path", &units];
+    let o = m.expect(&[&path_args[..], &["cat", "sleeper"]].concat(), 0);
+    assert_eq!(o.stdout, format!("# {units}/sleeper.service\n{SLEEPER}"));
+    let o = m.expect(&[&path_args[..], &["cat", "nope"]].concat(), 1);
+    assert_eq!(o.stderr, "No files found for nope.service.\n");
+}
+
+#[test]
+fn list_units_filters_by_all_state_type_and_pattern() {
+    let m = Manager::start(&[("sleeper.service", SLEEPER), ("fail.service", FAILING)]);
+    m.expect(&["start", "sleeper"], 0);
+    m.expect(&["start", "fail"], 1);
+    // By default: what is active or failed, not what is inactive.
+    let default = listed(&m.expect(&["list-units", "--no-legend"], 0).stdout);
+    assert!(
+        default.contains(&"sleeper.service".to_string()),
+        "{default:?}"
+    );
+    assert!(default.contains(&"fail.service".to_string()), "{default:?}");
+    assert!(
+        !default.contains(&"basic.target".to_string()),
+        "{default:?}"
+    );
+    let all = listed(&m.expect(&["list-units", "--all", "--no-legend"], 0).stdout);
+    assert!(all.contains(&"basic.target".to_string()), "{all:?}");
+    let inactive = listed(
+        &m.expect(&["list-units", "--state=inactive", "--no-legend"], 0)
+            .stdout,
+    );
+    assert!(
+        inactive.contains(&"basic.target".to_string()),
+        "{inactive:?}"
+    );
+    assert!(
+        !inactive.contains(&"sleeper.service".to_string()),
+        "{inactive:?}"
+    );
+    let failed = listed(
+        &m.expect(&["list-units", "--failed", "--no-legend"], 0)
+            .stdout,
+    );
+    assert_eq!(failed, ["fail.service"]);
+    let targets = listed(
+        &m.expect(&["list-units", "--all", "--type=target", "--no-legend"], 0)
+            .stdout,
+    );
+    assert!(
+        !targets.is_empty() && targets.iter().all(|n| n.ends_with(".target")),
+        "{targets:?}"
+    );
+    let pattern = listed(
+        &m.expect(&["list-units", "--all", "--no-legend", "s*"], 0)
+            .stdout,
+    );
+    assert!(
+        !pattern.is_empty() && pattern.iter().all(|n| n.starts_with('s')),
+        "{pattern:?}"
+    );
+    // The legend: the marker, the columns, the count and the hint about --all.
+    let table = m.expect(&["list-units", "--failed"], 0).stdout;
+    assert!(
+        table.starts_with("  UNIT         LOAD   ACTIVE SUB    DESCRIPTION\n● fail.service loaded failed failed Fails\n"),
+        "{table}"
+    );
+    assert!(table.ends_with("\n1 loaded units listed.\n"), "{table}");
+    let table = m.expect(&["list-units"], 0).stdout;
+    assert!(
+        table.ends_with(
+            " loaded units listed. Pass --all to see loaded but inactive units, too.\n\
+             To show all installed unit files use 'sctl list-unit-files'.\n"
+        ),
+        "{table}"
+    );
+    // reset-failed without a unit forgets every failure.
+    m.expect(&["reset-failed"], 0);
+    assert_eq!(
+        m.expect(&["list-units", "--failed", "--no-legend"], 0)
+            .stdout,
+        ""
+    );
+}
+
+#[test]
+fn cancel_without_a_job_cancels_all_and_no_block_returns_at_once() {
+    let m = Manager::start(&[("slow.service", SLOW), ("sleeper.service", SLEEPER)]);
+    // The first run may build sctl; time only the verb.
+    assert_eq!(m.expect(&["list-jobs"], 0).stdout, "No jobs running.\n");
+    let started = Instant::now();
+    m.expect(&["start", "--no-block", "slow"], 0);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let jobs = m.expect(&["list-jobs", "--no-legend"], 0).stdout;
+    assert!(jobs.contains("slow.service start running"), "{jobs}");
+    let o = m.expect(&["list-jobs"], 0).stdout;
+    assert!(o.starts_with("JOB UNIT         TYPE  STATE\n"), "{o}");
+    assert!(o.ends_with("\n1 jobs listed.\n"), "{o}");
+    m.expect(&["cancel"], 0);
+    m.wait_for("every job is gone", || {
+        m.sctl(&["list-jobs"]).stdout == "No jobs running.\n"
+    });
+    let o = m.expect(&["cancel", "x"], 1);
+    assert_eq!(o.stderr, "Failed to parse job id \"x\": Invalid argument\n");
+    // --no-block on stop: sctl returns, the unit stops on its own.
+    m.expect(&["start", "sleeper"], 0);
+    m.expect(&["stop", "--no-block", "sleeper"], 0);
+    m.wait_for("sleeper stops", || {
+        m.sctl(&["is-active", "sleeper"]).stdout == "inactive\n"
+    });
 }

@@ -4,8 +4,11 @@
 //! The decoder is written for an untrusted peer: it never buffers more than
 //! [`MAX_MESSAGE`] bytes of one message, and every way a frame can be wrong (too long, not
 //! UTF-8, not JSON, not a known message, another version) is an error value, never a panic.
+//! A message of the wrong shape is reported with the path of the field at fault
+//! (`params.units[0]: invalid type: integer `1`, expected a string`), so that the peer can
+//! tell what to fix.
 
-use crate::{MAX_MESSAGE, VERSION};
+use crate::{Call, Request, MAX_MESSAGE, VERSION};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -55,12 +58,137 @@ pub fn decode<T: DeserializeOwned>(frame: &[u8]) -> Result<T, FrameError> {
     struct Versioned {
         version: u32,
     }
-    let head: Versioned =
-        serde_json::from_slice(frame).map_err(|e| FrameError::Malformed(e.to_string()))?;
+    let head: Versioned = serde_json::from_slice(frame).map_err(|e| malformed(frame, &e))?;
     if head.version != VERSION {
         return Err(FrameError::Version(head.version));
     }
-    serde_json::from_slice(frame).map_err(|e| FrameError::Malformed(e.to_string()))
+    serde_json::from_slice(frame).map_err(|e| malformed(frame, &e))
+}
+
+/// [`decode`] for the requests a server reads, with the path of a field of the wrong shape
+/// in the error. A request's call is flattened into it, and serde reports errors inside a
+/// flattened part without a position; so the call is parsed again on its own, where the
+/// position, and with it the field, is known.
+pub fn decode_request(frame: &[u8]) -> Result<Request, FrameError> {
+    let err = match decode::<Request>(frame) {
+        Ok(request) => return Ok(request),
+        Err(FrameError::Malformed(m)) => m,
+        Err(other) => return Err(other),
+    };
+    let Ok(serde_json::Value::Object(doc)) = serde_json::from_slice::<serde_json::Value>(frame)
+    else {
+        return Err(FrameError::Malformed(err));
+    };
+    let mut call = serde_json::Map::new();
+    for key in ["method", "params"] {
+        if let Some(v) = doc.get(key) {
+            call.insert(key.to_string(), v.clone());
+        }
+    }
+    let Ok(text) = serde_json::to_vec(&serde_json::Value::Object(call)) else {
+        return Err(FrameError::Malformed(err));
+    };
+    match serde_json::from_slice::<Call>(&text) {
+        Err(e) if matches!(e.classify(), serde_json::error::Category::Data) => {
+            Err(malformed(&text, &e))
+        }
+        _ => Err(FrameError::Malformed(err)),
+    }
+}
+
+/// A parse error as [`FrameError::Malformed`]: for a document of the wrong shape, prefixed
+/// with the path of the field the parser was at, and without serde's position suffix.
+fn malformed(frame: &[u8], e: &serde_json::Error) -> FrameError {
+    let text = e.to_string();
+    let message = match text.rsplit_once(" at line ") {
+        Some((head, _)) if e.line() > 0 => head.to_string(),
+        _ => text,
+    };
+    if !matches!(e.classify(), serde_json::error::Category::Data) {
+        return FrameError::Malformed(message);
+    }
+    // The byte offset of the error's line and column (both counted from 1).
+    let line_start = frame
+        .split_inclusive(|&b| b == b'\n')
+        .take(e.line().saturating_sub(1))
+        .map(<[u8]>::len)
+        .sum::<usize>();
+    let at = line_start + e.column();
+    match json_path(frame, at) {
+        path if path.is_empty() => FrameError::Malformed(message),
+        path => FrameError::Malformed(format!("{path}: {message}")),
+    }
+}
+
+/// Where the first `at` bytes of a JSON document end, as a path of object keys and array
+/// indexes (`params.units[2]`); empty at the top level. The document is valid JSON (only
+/// shape errors are located), so a light scan of its structure is enough.
+fn json_path(text: &[u8], at: usize) -> String {
+    enum Level {
+        /// Inside an object: the key of the member being read, if past its `:`.
+        Object(Option<String>, bool),
+        Array(usize),
+    }
+    let mut stack: Vec<Level> = Vec::new();
+    let end = at.min(text.len());
+    let mut i = 0;
+    while i < end {
+        let Some(&b) = text.get(i) else {
+            break;
+        };
+        match b {
+            b'{' => stack.push(Level::Object(None, true)),
+            b'[' => stack.push(Level::Array(0)),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => match stack.last_mut() {
+                Some(Level::Object(key, expecting_key)) => {
+                    *key = None;
+                    *expecting_key = true;
+                }
+                Some(Level::Array(n)) => *n += 1,
+                None => {}
+            },
+            b':' => {
+                if let Some(Level::Object(_, expecting_key)) = stack.last_mut() {
+                    *expecting_key = false;
+                }
+            }
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                while let Some(&c) = text.get(j) {
+                    match c {
+                        b'\\' => j += 2,
+                        b'"' => break,
+                        _ => j += 1,
+                    }
+                }
+                if let Some(Level::Object(key, true)) = stack.last_mut() {
+                    let raw = text.get(start..j.min(text.len())).unwrap_or_default();
+                    *key = Some(String::from_utf8_lossy(raw).into_owned());
+                }
+                i = j;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut path = String::new();
+    for level in &stack {
+        match level {
+            Level::Object(Some(key), _) => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            Level::Object(None, _) => {}
+            Level::Array(n) => path.push_str(&format!("[{n}]")),
+        }
+    }
+    path
 }
 
 /// Splits a byte stream into frames.
@@ -134,7 +262,7 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Call, JobMode, JobVerb, Request};
+    use crate::{JobMode, JobVerb};
     use proptest::prelude::*;
 
     fn request() -> Request {
@@ -212,6 +340,49 @@ mod tests {
     }
 
     #[test]
+    fn shape_errors_name_the_field() {
+        let cases: &[(&str, &str)] = &[
+            (
+                r#"{"version":1,"method":"job","params":{"verb":"start","units":"x"}}"#,
+                "malformed message: params.units: invalid type: string \"x\", expected a sequence",
+            ),
+            (
+                r#"{"version":1,"method":"job","params":{"verb":"start","units":["a",1]}}"#,
+                "malformed message: params.units[1]: invalid type: integer `1`, expected a string",
+            ),
+            (
+                r#"{"version":1,"method":"job","params":{"verb":"begin","units":[]}}"#,
+                "malformed message: params.verb: unknown variant `begin`, expected one of",
+            ),
+            (
+                r#"{"version":1,"method":"job","params":{"verb":"start"}}"#,
+                "malformed message: params: missing field `units`",
+            ),
+            (
+                r#"{"version":1,"method":"kill","params":{"units":[],"signal":99999999999}}"#,
+                "malformed message: params.signal: invalid value: integer `99999999999`, expected i32",
+            ),
+            (
+                r#"{"version":1,"method":"status"}"#,
+                "malformed message: missing field `params`",
+            ),
+            (
+                r#"{"version":"1","method":"ping"}"#,
+                "malformed message: version: invalid type: string \"1\", expected u32",
+            ),
+            (
+                "{\"version\":1,\n\"method\":\"show\",\n\"params\":{\"units\":[],\"all\":\"yes\"}}",
+                "malformed message: params.all: invalid type: string \"yes\", expected a boolean",
+            ),
+            ("{\"version\":1", "malformed message: EOF while parsing an object"),
+        ];
+        for (text, want) in cases {
+            let err = decode_request(text.as_bytes()).unwrap_err().to_string();
+            assert!(err.starts_with(want), "{text}\n  got: {err}\n want: {want}");
+        }
+    }
+
+    #[test]
     fn oversized_messages_break_the_stream() {
         let mut d = Decoder::new();
         d.push(&vec![b' '; MAX_MESSAGE]);
@@ -257,6 +428,12 @@ mod tests {
         #[test]
         fn json_like_input_never_panics(text in r#"\{"version":[0-9]{1,3},"method":"[a-z-]{0,12}","params":\{[a-z:",\[\]0-9 ]{0,40}\}\}"#) {
             let _ = decode::<Request>(text.as_bytes());
+        }
+
+        /// The field locator copes with any position in any text.
+        #[test]
+        fn json_path_never_panics(text in any::<Vec<u8>>(), at in 0usize..300) {
+            let _ = json_path(&text, at);
         }
     }
 }

@@ -78,12 +78,19 @@ pub enum Call {
     Status {
         units: Vec<String>,
     },
-    /// `key=value` properties as `sctl show` prints them; empty means all.
+    /// `key=value` properties as `sctl show` prints them: the named ones (shown even when
+    /// empty), else every property that has a value, or every property with `all`
+    /// (`--all`). No unit means the manager's own properties.
     Show {
         units: Vec<String>,
         #[serde(default)]
         properties: Vec<String>,
+        #[serde(default)]
+        all: bool,
     },
+    /// The overview `sctl status` prints without a unit: host, system state, counts and
+    /// the manager's control group.
+    SystemStatus,
     /// The fragment and drop-in paths of units, for `sctl cat`.
     Files {
         units: Vec<String>,
@@ -194,6 +201,7 @@ pub enum Answer {
     Units(Vec<UnitInfo>),
     UnitFiles(Vec<UnitFileInfo>),
     Status(Vec<UnitStatus>),
+    SystemStatus(Box<SystemStatus>),
     Properties(Vec<Vec<(String, String)>>),
     Files(Vec<Vec<String>>),
     Logs(Vec<String>),
@@ -254,11 +262,47 @@ pub struct UnitStatus {
     pub log: Vec<String>,
 }
 
+/// What `sctl status` without a unit shows (systemctl's `show_system_status`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemStatus {
+    /// The host name.
+    pub host: String,
+    /// `SystemState=`: `starting`, `running`, `degraded` or `stopping`.
+    pub state: String,
+    /// Loaded units, each alias counted (`NNames=`).
+    pub names: u32,
+    pub jobs: u32,
+    pub failed_units: u32,
+    /// When the manager started, µs since the epoch.
+    pub since_usec: Option<u64>,
+    pub version: String,
+    /// The control group holding the manager's units, relative to the cgroup2 mount, and
+    /// its tree of groups and processes; `None` without cgroups.
+    #[serde(default)]
+    pub cgroup: Option<CgroupNode>,
+}
+
+/// One control group of a process tree: its path (the root) or name (below the root),
+/// the processes in it (pid, command line) sorted by pid, and its non-empty children.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CgroupNode {
+    pub name: String,
+    #[serde(default)]
+    pub processes: Vec<(u32, String)>,
+    #[serde(default)]
+    pub children: Vec<CgroupNode>,
+}
+
 /// Why a call failed, in a form `sctl` maps to systemctl's messages and exit codes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
+    /// The D-Bus error systemd answers the same refusal with
+    /// (`org.freedesktop.systemd1.NoIsolation`, `...JobTypeNotApplicable`, ...), when it
+    /// matters to the client: systemctl picks some exit statuses and hints by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bus_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -303,6 +347,19 @@ impl Reply {
             result: ReplyResult::Error(Error {
                 kind,
                 message: message.into(),
+                bus_error: None,
+            }),
+        }
+    }
+
+    /// A refusal that also names systemd's D-Bus error for it.
+    pub fn error_named(kind: ErrorKind, bus_error: &str, message: impl Into<String>) -> Reply {
+        Reply {
+            version: VERSION,
+            result: ReplyResult::Error(Error {
+                kind,
+                message: message.into(),
+                bus_error: Some(bus_error.to_string()),
             }),
         }
     }
@@ -320,6 +377,7 @@ impl Call {
                 | Call::ListJobs
                 | Call::Status { .. }
                 | Call::Show { .. }
+                | Call::SystemStatus
                 | Call::Files { .. }
                 | Call::Logs { .. }
                 | Call::GetDefault
@@ -400,6 +458,54 @@ mod tests {
             r#"{"version":1,"error":{"kind":"no-such-unit","message":"Unit nope.service not found."}}"#
         );
         assert_eq!(serde_json::from_str::<Reply>(&text).unwrap(), err);
+        let named = Reply::error_named(
+            ErrorKind::JobFailed,
+            "org.freedesktop.systemd1.NoIsolation",
+            "Operation refused, unit may not be isolated.",
+        );
+        let text = serde_json::to_string(&named).unwrap();
+        assert_eq!(
+            text,
+            r#"{"version":1,"error":{"kind":"job-failed","message":"Operation refused, unit may not be isolated.","bus_error":"org.freedesktop.systemd1.NoIsolation"}}"#
+        );
+        assert_eq!(serde_json::from_str::<Reply>(&text).unwrap(), named);
+    }
+
+    #[test]
+    fn wire_form_of_the_status_overview_and_show() {
+        let cases = [
+            (
+                Call::SystemStatus,
+                r#"{"version":1,"method":"system-status"}"#,
+            ),
+            (
+                Call::Show {
+                    units: vec!["a.service".into()],
+                    properties: vec![],
+                    all: true,
+                },
+                r#"{"version":1,"method":"show","params":{"units":["a.service"],"properties":[],"all":true}}"#,
+            ),
+        ];
+        for (call, text) in cases {
+            let req = Request::new(call);
+            assert_eq!(serde_json::to_string(&req).unwrap(), text);
+            assert_eq!(serde_json::from_str::<Request>(text).unwrap(), req);
+        }
+        // An older sctl leaves `all` out.
+        let req: Request = serde_json::from_str(
+            r#"{"version":1,"method":"show","params":{"units":[],"properties":["Id"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            req.call,
+            Call::Show {
+                units: vec![],
+                properties: vec!["Id".into()],
+                all: false
+            }
+        );
+        assert!(!Call::SystemStatus.changes_state());
     }
 
     #[test]

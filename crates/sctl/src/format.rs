@@ -4,7 +4,7 @@
 //! messages. Everything here is a pure function from answers to strings, so the exact
 //! texts are pinned by the unit tests below.
 
-use proto::{JobInfo, UnitFileInfo, UnitInfo, UnitStatus};
+use proto::{CgroupNode, JobInfo, SystemStatus, UnitFileInfo, UnitInfo, UnitStatus};
 use std::fmt::Write as _;
 
 /// Lays out a table the way systemd's table printer does without a terminal: columns are
@@ -300,6 +300,63 @@ pub fn status(st: &UnitStatus, now_usec: u64) -> String {
     out
 }
 
+/// `status` without a unit: systemctl's overview of the manager (`show_system_status`),
+/// with the manager's version on the line where systemctl names systemd's, and the
+/// process tree of the group holding the units.
+pub fn system_status(st: &SystemStatus, now_usec: u64) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "● {}", st.host);
+    let _ = writeln!(out, "    State: {}", st.state);
+    let _ = writeln!(out, "    Units: {} loaded (incl. loaded aliases)", st.names);
+    let _ = writeln!(out, "     Jobs: {} queued", st.jobs);
+    let _ = writeln!(out, "   Failed: {} units", st.failed_units);
+    match st.since_usec.filter(|&t| t > 0) {
+        Some(t) => {
+            let _ = writeln!(
+                out,
+                "    Since: {}; {}",
+                timestamp(t),
+                relative(t, now_usec)
+            );
+        }
+        None => out.push_str("    Since: n/a\n"),
+    }
+    let _ = writeln!(out, "sysmaster: {}", st.version);
+    if let Some(root) = &st.cgroup {
+        let _ = writeln!(out, "   CGroup: {}", root.name);
+        cgroup_tree(root, "           ", &mut out);
+    }
+    out
+}
+
+/// The processes and subgroups of `node` below a group line, the way systemd's
+/// `show_cgroup_by_path` draws them: the group's own processes first (pids right-aligned
+/// to the widest), then each subgroup with `├─`/`└─` and its contents indented under it.
+pub fn cgroup_tree(node: &CgroupNode, prefix: &str, out: &mut String) {
+    let width = node
+        .processes
+        .iter()
+        .map(|(pid, _)| pid.to_string().len())
+        .max()
+        .unwrap_or(0);
+    let more = !node.children.is_empty();
+    for (i, (pid, cmdline)) in node.processes.iter().enumerate() {
+        let last = !more && i + 1 == node.processes.len();
+        let glyph = if last { "└─" } else { "├─" };
+        let _ = writeln!(out, "{prefix}{glyph}{pid:>width$} {cmdline}");
+    }
+    for (i, child) in node.children.iter().enumerate() {
+        let last = i + 1 == node.children.len();
+        let (glyph, indent) = if last {
+            ("└─", "  ")
+        } else {
+            ("├─", "│ ")
+        };
+        let _ = writeln!(out, "{prefix}{glyph}{}", child.name);
+        cgroup_tree(child, &format!("{prefix}{indent}"), out);
+    }
+}
+
 /// `show`: `Key=value` lines per unit, units separated by a blank line; with `--value`
 /// only the values.
 pub fn properties(blocks: &[Vec<(String, String)>], value_only: bool) -> String {
@@ -395,6 +452,10 @@ pub fn job_failure(unit: &str, result: &str, service_result: Option<&str>) -> Op
         }
         "collected" => format!("Queued job for {unit} was garbage collected."),
         "once" => format!("Unit {unit} was started already once and can't be started again."),
+        // systemctl reads a result only for services; other units just failed.
+        _ if !unit.ends_with(".service") => {
+            format!("Job failed. See \"sctl status {q}\" and \"sctl logs {q}\" for details.")
+        }
         _ => {
             let see = format!("See \"sctl status {q}\" and \"sctl logs {q}\" for details.");
             let mut text = match service_result.and_then(service_result_explanation) {
@@ -764,6 +825,68 @@ mod tests {
     }
 
     #[test]
+    fn system_status_is_systemctls_overview_with_the_process_tree() {
+        let st = SystemStatus {
+            host: "box".into(),
+            state: "degraded".into(),
+            names: 12,
+            jobs: 0,
+            failed_units: 1,
+            since_usec: Some(T0),
+            version: "0.1.0".into(),
+            cgroup: Some(CgroupNode {
+                name: "/sysmaster".into(),
+                processes: vec![],
+                children: vec![CgroupNode {
+                    name: "system.slice".into(),
+                    processes: vec![],
+                    children: vec![
+                        CgroupNode {
+                            name: "a.service".into(),
+                            processes: vec![(7, "/bin/a".into()), (1234, "a-worker".into())],
+                            children: vec![],
+                        },
+                        CgroupNode {
+                            name: "b.service".into(),
+                            processes: vec![(99, "/bin/b -x".into())],
+                            children: vec![CgroupNode {
+                                name: "inner".into(),
+                                processes: vec![(100, "child".into())],
+                                children: vec![],
+                            }],
+                        },
+                    ],
+                }],
+            }),
+        };
+        assert_eq!(
+            system_status(&st, T0 + 3 * 3_600 * 1_000_000),
+            "● box\n\
+             \x20   State: degraded\n\
+             \x20   Units: 12 loaded (incl. loaded aliases)\n\
+             \x20    Jobs: 0 queued\n\
+             \x20  Failed: 1 units\n\
+             \x20   Since: Thu 2024-01-04 10:00:00 UTC; 3h 0min ago\n\
+             sysmaster: 0.1.0\n\
+             \x20  CGroup: /sysmaster\n\
+             \x20          └─system.slice\n\
+             \x20            ├─a.service\n\
+             \x20            │ ├─   7 /bin/a\n\
+             \x20            │ └─1234 a-worker\n\
+             \x20            └─b.service\n\
+             \x20              ├─99 /bin/b -x\n\
+             \x20              └─inner\n\
+             \x20                └─100 child\n"
+        );
+        let bare = SystemStatus {
+            since_usec: None,
+            cgroup: None,
+            ..st
+        };
+        assert!(system_status(&bare, T0).ends_with("    Since: n/a\nsysmaster: 0.1.0\n"));
+    }
+
+    #[test]
     fn show_prints_keys_or_values() {
         let blocks = vec![
             vec![
@@ -805,7 +928,7 @@ mod tests {
 
     #[test]
     fn job_failure_messages() {
-        let cases: [(&str, &str, Option<&str>, Option<&str>); 9] = [
+        let cases: [(&str, &str, Option<&str>, Option<&str>); 10] = [
             ("a.service", "done", None, None),
             ("a.service", "skipped", None, None),
             (
@@ -833,6 +956,12 @@ mod tests {
                 "dependency",
                 None,
                 Some("A dependency job for b.target failed. See 'sctl list-units --failed' for details."),
+            ),
+            (
+                "b.target",
+                "failed",
+                None,
+                Some("Job failed. See \"sctl status b.target\" and \"sctl logs b.target\" for details."),
             ),
             (
                 "x\\x2dy.service",

@@ -60,7 +60,7 @@ struct Cli {
     #[arg(long = "no-legend", global = true)]
     no_legend: bool,
 
-    /// list-units: include inactive units.
+    /// list-units: include inactive units; show: include properties without a value.
     #[arg(short = 'a', long = "all", global = true)]
     all: bool,
 
@@ -197,9 +197,10 @@ enum Command {
         #[arg(value_name = "UNIT")]
         units: Vec<String>,
     },
-    /// Show the state, processes and recent output of units.
+    /// Show the state, processes and recent output of units; without a unit, an overview
+    /// of the manager.
     Status {
-        #[arg(required = true, value_name = "UNIT")]
+        #[arg(value_name = "UNIT")]
         units: Vec<String>,
     },
     /// Show properties of units (of the manager when none is named).
@@ -353,8 +354,10 @@ fn main() -> ExitCode {
         }
         Command::Cat { units } => {
             let lookup = offline::lookup(&cli.unit_path);
+            // `sctl cat sshd` means sshd.service, as with systemctl; paths stay paths.
+            let names: Vec<String> = units.iter().map(|u| names::mangle(u, "service")).collect();
             let mut out = std::io::stdout().lock();
-            return offline_exit(offline::cat(&lookup, units, &mut out));
+            return offline_exit(offline::cat(&lookup, &names, &mut out));
         }
         _ => {}
     }

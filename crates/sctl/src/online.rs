@@ -2,9 +2,12 @@
 //! [`proto::Call`]s, prints the answers through [`crate::format`] and returns the exit
 //! status systemctl would return.
 //!
-//! Exit statuses follow systemctl 252: a refused call maps by its error kind (no such
-//! unit → 5, permission denied → 4, unsupported → 3, anything else → 1); `status` gives
-//! 0 for an active unit, 3 for one that is not, 4 when the unit is unknown; `is-active`
+//! Exit statuses follow systemctl 252: a refused call maps by systemd's D-Bus error name
+//! when the manager gives one, as `translate_bus_error_to_exit_status` (refused isolation,
+//! manual start or destructive transaction → 4, no such unit → 5, job type not applicable
+//! → 3, load failed → 6), else by its error kind (no such unit → 5, permission denied → 4,
+//! unsupported → 3, anything else → 1); `status` gives 0 for an active unit, 3 for one
+//! that is not, 4 when the unit is unknown, and 0 for the overview without a unit; `is-active`
 //! gives 0 when some unit is active else 3; `is-failed` 0 when some unit failed else 1;
 //! `is-enabled` 0 when some unit is enabled (or static, alias, indirect, generated) else 1.
 //! A manager that cannot be reached makes every verb fail with 1 and a message naming the
@@ -74,6 +77,37 @@ pub fn exit_for(kind: ErrorKind) -> u8 {
         ErrorKind::Unsupported => EXIT_NOT_IMPLEMENTED,
         _ => EXIT_FAILURE,
     }
+}
+
+/// `EXIT_NOTCONFIGURED`, for units that failed to load.
+pub const EXIT_NOT_CONFIGURED: u8 = 6;
+
+/// The exit status of a refusal, by systemd's D-Bus error name when the manager gives one
+/// (as `translate_bus_error_to_exit_status` does), else by its kind.
+pub fn exit_for_error(e: &proto::Error) -> u8 {
+    const BUS: &str = "org.freedesktop.systemd1.";
+    match e.bus_error.as_deref().and_then(|n| n.strip_prefix(BUS)) {
+        Some("OnlyByDependency" | "NoIsolation" | "TransactionIsDestructive") => EXIT_NO_PERMISSION,
+        Some("NoSuchUnit") => EXIT_NOT_INSTALLED,
+        Some("JobTypeNotApplicable") => EXIT_NOT_IMPLEMENTED,
+        Some("LoadFailed") => EXIT_NOT_CONFIGURED,
+        _ => exit_for(e.kind),
+    }
+}
+
+/// Whether systemctl follows a refused job with "See system logs and 'systemctl status
+/// UNIT' for details.": not for a unit that does not exist, is masked, or cannot take
+/// that kind of job.
+fn job_refusal_has_hint(e: &proto::Error) -> bool {
+    let named = matches!(
+        e.bus_error.as_deref(),
+        Some(
+            "org.freedesktop.systemd1.NoSuchUnit"
+                | "org.freedesktop.systemd1.UnitMasked"
+                | "org.freedesktop.systemd1.JobTypeNotApplicable"
+        )
+    );
+    !named && !matches!(e.kind, ErrorKind::NoSuchUnit | ErrorKind::Unsupported)
 }
 
 /// `-s/--signal`: a number, or a name with or without `SIG` (`TERM`, `SIGKILL`,
@@ -332,13 +366,13 @@ impl Ctl {
                         job_word(verb),
                         e.message
                     ));
-                    if !matches!(e.kind, ErrorKind::NoSuchUnit | ErrorKind::Unsupported) {
+                    if job_refusal_has_hint(&e) {
                         self.term.errln(&format!(
                             "See system logs and 'sctl status {}' for details.",
                             format::shell_quote(&name)
                         ));
                     }
-                    Self::first_error(&mut code, exit_for(e.kind));
+                    Self::first_error(&mut code, exit_for_error(&e));
                 }
             }
         }
@@ -401,6 +435,7 @@ impl Ctl {
         let call = Call::Show {
             units: vec![unit.to_string()],
             properties: vec!["Result".to_string()],
+            all: false,
         };
         match self.client.call(call) {
             Ok(Ok(Answer::Properties(blocks))) => blocks
@@ -463,12 +498,28 @@ impl Ctl {
         Ok(code)
     }
 
+    /// status: each unit's state, or without a unit the manager's overview (exit 0, as
+    /// systemctl).
     pub fn status(&mut self, units: &[String]) -> Res<u8> {
-        let names = self.expand(units, "service")?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
             .unwrap_or(0);
+        if units.is_empty() {
+            return match self.client.call(Call::SystemStatus)? {
+                Ok(Answer::SystemStatus(st)) => {
+                    self.term.out(&format::system_status(&st, now));
+                    Ok(0)
+                }
+                Ok(other) => Err(unexpected("system-status", &other)),
+                Err(e) => {
+                    self.term
+                        .errln(&format!("Failed to read server status: {}", e.message));
+                    Ok(exit_for(e.kind))
+                }
+            };
+        }
+        let names = self.expand(units, "service")?;
         let mut code = 0;
         let mut first = true;
         for name in names {
@@ -515,6 +566,7 @@ impl Ctl {
         let call = Call::Show {
             units: names,
             properties: self.opts.properties.clone(),
+            all: self.opts.all,
         };
         match self.client.call(call)? {
             Ok(Answer::Properties(blocks)) => {
@@ -931,6 +983,41 @@ mod tests {
         ];
         for (kind, code) in cases {
             assert_eq!(exit_for(kind), code, "{kind:?}");
+        }
+    }
+
+    /// systemctl's `translate_bus_error_to_exit_status` and the refusals it gives no
+    /// "See system logs" hint.
+    #[test]
+    fn named_refusals_pick_exit_status_and_hint() {
+        let e = |kind, name: Option<&str>| proto::Error {
+            kind,
+            message: String::new(),
+            bus_error: name.map(|n| format!("org.freedesktop.systemd1.{n}")),
+        };
+        let cases = [
+            (e(ErrorKind::JobFailed, Some("NoIsolation")), 4, true),
+            (e(ErrorKind::JobFailed, Some("OnlyByDependency")), 4, true),
+            (
+                e(ErrorKind::JobFailed, Some("TransactionIsDestructive")),
+                4,
+                true,
+            ),
+            (
+                e(ErrorKind::JobFailed, Some("JobTypeNotApplicable")),
+                3,
+                false,
+            ),
+            (e(ErrorKind::JobFailed, Some("UnitMasked")), 1, false),
+            (e(ErrorKind::JobFailed, Some("LoadFailed")), 6, true),
+            (e(ErrorKind::NoSuchUnit, Some("NoSuchUnit")), 5, false),
+            (e(ErrorKind::NoSuchUnit, None), 5, false),
+            (e(ErrorKind::JobFailed, None), 1, true),
+            (e(ErrorKind::Failed, Some("SomethingNew")), 1, true),
+        ];
+        for (err, code, hint) in cases {
+            assert_eq!(exit_for_error(&err), code, "{err:?}");
+            assert_eq!(job_refusal_has_hint(&err), hint, "{err:?}");
         }
     }
 

@@ -12,8 +12,8 @@
 
 use proto::frame::{self, Decoder};
 use proto::{
-    Answer, Call, ErrorKind, JobInfo, JobMode, JobVerb, KillWhom, Reply, Request, ShutdownKind,
-    UnitFileChange, UnitFileInfo, UnitInfo, UnitStatus,
+    Answer, Call, CgroupNode, ErrorKind, JobInfo, JobMode, JobVerb, KillWhom, Reply, Request,
+    ShutdownKind, SystemStatus, UnitFileChange, UnitFileInfo, UnitInfo, UnitStatus,
 };
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -349,7 +349,8 @@ fn a_failed_job_is_explained_with_the_service_result() {
         calls[2],
         Call::Show {
             units: vec!["a.service".into()],
-            properties: vec!["Result".into()]
+            properties: vec!["Result".into()],
+            all: false,
         }
     );
 }
@@ -622,6 +623,58 @@ fn status_of_an_unknown_unit_exits_4() {
 }
 
 #[test]
+fn status_without_a_unit_prints_the_overview_and_exits_0() {
+    let overview = SystemStatus {
+        host: "box".into(),
+        state: "running".into(),
+        names: 7,
+        jobs: 1,
+        failed_units: 0,
+        since_usec: None,
+        version: "0.1.0".into(),
+        cgroup: Some(CgroupNode {
+            name: "/".into(),
+            processes: vec![(1, "/sbin/init".into())],
+            children: vec![],
+        }),
+    };
+    let (out, calls) = exchange(
+        &["status"],
+        vec![ok(Answer::SystemStatus(Box::new(overview)))],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(calls, vec![Call::SystemStatus]);
+    assert_eq!(
+        stdout(&out),
+        "● box\n    State: running\n    Units: 7 loaded (incl. loaded aliases)\n     Jobs: 1 queued\n   Failed: 0 units\n    Since: n/a\nsysmaster: 0.1.0\n   CGroup: /\n           └─1 /sbin/init\n"
+    );
+    let (out, _) = exchange(&["status"], vec![refuse(ErrorKind::Failed, "no cgroups")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), "Failed to read server status: no cgroups\n");
+}
+
+#[test]
+fn show_all_asks_for_empty_properties_too() {
+    let (out, calls) = exchange(
+        &["show", "--all", "a"],
+        vec![ok(Answer::Properties(vec![vec![(
+            "StatusText".into(),
+            String::new(),
+        )]]))],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "StatusText=\n");
+    assert_eq!(
+        calls,
+        vec![Call::Show {
+            units: s(&["a.service"]),
+            properties: vec![],
+            all: true,
+        }]
+    );
+}
+
+#[test]
 fn show_passes_properties_and_prints_values() {
     let props = Answer::Properties(vec![vec![
         ("Id".into(), "a.service".into()),
@@ -637,7 +690,8 @@ fn show_passes_properties_and_prints_values() {
         calls,
         vec![Call::Show {
             units: s(&["a.service"]),
-            properties: s(&["Id", "ActiveState"])
+            properties: s(&["Id", "ActiveState"]),
+            all: false,
         }]
     );
     let (out, calls) = exchange(
@@ -649,7 +703,8 @@ fn show_passes_properties_and_prints_values() {
         calls,
         vec![Call::Show {
             units: s(&["a.service"]),
-            properties: s(&["Id", "ActiveState"])
+            properties: s(&["Id", "ActiveState"]),
+            all: false,
         }]
     );
 }

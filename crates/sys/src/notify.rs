@@ -58,6 +58,10 @@ impl NotifySocket {
         Ok(NotifySocket { socket })
     }
 
+    pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(&self.socket)
+    }
+
     pub fn as_raw_fd(&self) -> i32 {
         self.socket.as_raw_fd()
     }

@@ -152,3 +152,94 @@ impl Drop for Process {
         }
     }
 }
+
+/// Newest modification time of any file below `dir`.
+fn newest_below(dir: &std::path::Path) -> std::time::SystemTime {
+    let mut newest = std::time::SystemTime::UNIX_EPOCH;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return newest;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let t = if p.is_dir() {
+            newest_below(&p)
+        } else {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::SystemTime::UNIX_EPOCH)
+        };
+        newest = newest.max(t);
+    }
+    newest
+}
+
+/// A binary of another workspace package (`cargo test` builds only this package's): the
+/// one in `target/<profile>/` when it is newer than the sources of `crates` (the package
+/// and what it depends on), else one built for the tests into `target/e2e-<package>` (a
+/// separate target directory, so that the outer cargo's lock is not waited for).
+pub fn workspace_binary_of(package: &str, binary: &str, crates: &[&str]) -> PathBuf {
+    use std::path::Path;
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/<test>-<hash> → target/<profile>
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
+    let release = profile_dir.file_name().is_some_and(|n| n == "release");
+    let target_dir = profile_dir.parent().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let sources = crates
+        .iter()
+        .map(|c| newest_below(&root.join(c)))
+        .max()
+        .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+    let beside = profile_dir.join(binary);
+    let modified = std::fs::metadata(&beside).and_then(|m| m.modified()).ok();
+    if modified.is_some_and(|m| m >= sources) {
+        return beside;
+    }
+    let own_target = target_dir.join(format!("e2e-{package}"));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(&cargo);
+    build
+        .args(["build", "--quiet", "-p", package, "--bin", binary])
+        .arg("--manifest-path")
+        .arg(root.parent().unwrap().join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &own_target)
+        .stdin(Stdio::null());
+    if release {
+        build.arg("--release");
+    }
+    let out = build.output().unwrap_or_else(|e| {
+        panic!(
+            "{} is missing or stale, and running cargo to build it failed: {e}",
+            beside.display()
+        )
+    });
+    assert!(
+        out.status.success(),
+        "{} is missing or stale, and `cargo build -p {package} --bin {binary}` \
+         (CARGO_TARGET_DIR={}) failed:\n{}",
+        beside.display(),
+        own_target.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let built = own_target
+        .join(if release { "release" } else { "debug" })
+        .join(binary);
+    assert!(built.is_file(), "cargo built no {}", built.display());
+    built
+}
+
+/// [`workspace_binary_of`] for the binaries these tests run.
+pub fn workspace_binary(binary: &str) -> PathBuf {
+    static CACHE: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+    let mut cache = CACHE.lock().unwrap();
+    if let Some((_, p)) = cache.iter().find(|(b, _)| b == binary) {
+        return p.clone();
+    }
+    let path = match binary {
+        "sysmaster-init" => workspace_binary_of("init", binary, &["init", "sys", "proto"]),
+        "sctl" => workspace_binary_of("sctl", binary, &["sctl", "proto", "unitfile"]),
+        other => panic!("unknown binary {other}"),
+    };
+    cache.push((binary.to_string(), path.clone()));
+    path
+}
