@@ -16,13 +16,16 @@ use std::process::{Command, ExitCode};
 
 type Result<T> = std::result::Result<T, String>;
 
+mod recovery;
+
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("demo") => demo(),
         Some("bench-manager") => bench_manager(args.get(1..).unwrap_or_default()),
-        _ => Err("usage: cargo xtask <test|demo|bench-manager>\n  test  run the whole test suite (what CI runs)\n  demo  verify unit files with sctl\n  bench-manager [--units N] [--runs K] [--musl | --compare]  the manager's memory and start/stop times (glibc, static musl, or both)".to_string()),
+        Some("bench-recovery") => recovery::bench_recovery(args.get(1..).unwrap_or_default()),
+        _ => Err("usage: cargo xtask <test|demo|bench-manager>\n  test  run the whole test suite (what CI runs)\n  demo  verify unit files with sctl\n  bench-manager [--units N] [--runs K] [--musl | --compare]  the manager's memory and start/stop times (glibc, static musl, or both)\n  bench-recovery [--units N] [--kills K] [--musl]  time from a manager SIGKILL until the next one answers, under our PID 1".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -142,11 +145,17 @@ fn ensure_rustup_components() -> Result<()> {
 fn test() -> Result<()> {
     ensure_rustup_components()?;
     // systemd-escape and systemd-analyze are the oracles of the differential tests;
-    // apt-get and dpkg-deb fetch and unpack the corpus of Debian unit files.
+    // apt-get and dpkg-deb fetch and unpack the corpus of Debian unit files; the manager's
+    // tests run services made of python3 (socket activation), systemd-notify, and put our
+    // PID 1 in a namespace with unshare (setpriv: a non-root client).
     ensure_apt(&[
         ("systemd-escape", "systemd"),
         ("systemd-analyze", "systemd"),
+        ("systemd-notify", "systemd"),
         ("dpkg-deb", "dpkg"),
+        ("python3", "python3-minimal"),
+        ("unshare", "util-linux"),
+        ("setpriv", "util-linux"),
     ])?;
     ensure_apt_lists()?;
     step("cargo fmt --check");
@@ -465,6 +474,8 @@ fn bench_build(libc: Libc, target: &Path) -> Result<PathBuf> {
         "manager",
         "-p",
         "sctl",
+        "-p",
+        "init",
     ];
     let bins = match libc {
         Libc::Glibc => target.join("release"),

@@ -59,6 +59,9 @@ enum Hung {
     Killed,
 }
 
+/// Crashes of a ready manager within a minute beyond which its restart waits a second.
+const READY_CRASH_STORM: usize = 32;
+
 struct Manager {
     pid: u32,
     /// `None` once the manager closed it or it broke: the heartbeat then runs out.
@@ -67,6 +70,8 @@ struct Manager {
     next_ping: u64,
     hung: Hung,
     restarting: bool,
+    /// It said `Ready`: its crash is healed at once, not backed off.
+    ready: bool,
     bad_packets: u32,
 }
 
@@ -82,6 +87,8 @@ pub struct Init {
     starts: u64,
     ping_seq: u64,
     crash: CrashLoop,
+    /// Crashes of managers that had been ready, for a gentler limit of their own.
+    ready_crashes: CrashLoop,
     manager: Option<Manager>,
     shell: Option<u32>,
     restart_at: Option<u64>,
@@ -103,6 +110,7 @@ impl Manager {
             next_ping: now.saturating_add(heartbeat),
             hung: Hung::No,
             restarting: false,
+            ready: false,
             bad_packets: 0,
         }
     }
@@ -284,6 +292,7 @@ pub fn main() -> ! {
         starts: 0,
         ping_seq: 0,
         crash: CrashLoop::default(),
+        ready_crashes: CrashLoop::default(),
         manager: None,
         shell: None,
         restart_at: None,
@@ -527,6 +536,19 @@ impl Init {
             self.restart_at = Some(now);
             return;
         }
+        if m.ready && m.hung == Hung::No {
+            // A manager that was up died: its successor recovers from the state at once.
+            // Only a storm of such crashes (more than half the remembered ones within
+            // a minute) is slowed down, to a second.
+            let storm = self.ready_crashes.failed(now).failures > READY_CRASH_STORM;
+            let delay = if storm { 1_000_000 } else { 0 };
+            say!(
+                "the manager had been up: starting it again in {} ms",
+                delay / 1000
+            );
+            self.restart_at = Some(now.saturating_add(delay));
+            return;
+        }
         let v = self.crash.failed(now);
         if v.crash_loop {
             if let Some(action) = self.shutdown.and_then(signals::shutdown_action) {
@@ -701,6 +723,13 @@ impl Init {
                 }
             }
             ToInit::AckExits { upto } => self.exits.ack(upto),
+            ToInit::Ready => {
+                if let Some(m) = self.manager.as_mut() {
+                    m.ready = true;
+                }
+                // It started fine: earlier start-up failures are forgiven.
+                self.crash.reset();
+            }
             ToInit::StoreFd { name } => match fd {
                 None => say!("StoreFd {name:?} came without a descriptor: ignored"),
                 Some(_)

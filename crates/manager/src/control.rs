@@ -1076,6 +1076,7 @@ fn validate(call: &Call) -> Result<(), String> {
         | Call::GetDefault
         | Call::DaemonReload
         | Call::DaemonReexec
+        | Call::ReexecInit
         | Call::Shutdown { .. } => Ok(()),
     }
 }
@@ -1705,6 +1706,10 @@ impl Daemon {
                 self.daemon_reexec();
                 Reply::ok(Answer::Done)
             }
+            Call::ReexecInit => match self.reexec_init() {
+                Ok(()) => Reply::ok(Answer::Done),
+                Err(e) => Reply::error(ErrorKind::Failed, e),
+            },
         };
         Some(reply)
     }

@@ -81,6 +81,7 @@ enum Source {
     Exec(usize),
     Adopted(u32),
     Link,
+    Socket(UnitId),
 }
 
 pub struct Daemon {
@@ -448,6 +449,11 @@ impl Daemon {
         }
         self.persist();
         self.ack_exits();
+        if let Some(l) = &self.link {
+            if let Err(e) = l.send(&ToInit::Ready, None) {
+                eprintln!("sysmaster: cannot tell PID 1 that the manager is up: {e}");
+            }
+        }
         let start = if recovered { &[][..] } else { start };
         for name in start {
             match self.enqueue(name, JobType::Start, JobMode::Replace, true) {
@@ -590,6 +596,16 @@ impl Daemon {
             fds.push(PollFd::new(l.raw_fd(), READABLE));
             sources.push(Source::Link);
         }
+        for unit in self.reg.units() {
+            if let Runtime::Socket(rt) = &unit.runtime {
+                if rt.watching {
+                    for fd in &rt.fds {
+                        fds.push(PollFd::new(fd.as_raw_fd(), READABLE));
+                        sources.push(Source::Socket(unit.id));
+                    }
+                }
+            }
+        }
         if let Err(e) = sys::event::poll(&mut fds, timeout) {
             eprintln!("sysmaster: poll failed: {e}");
             std::thread::sleep(std::time::Duration::from_millis(100));
@@ -603,6 +619,7 @@ impl Daemon {
         let mut execs = Vec::new();
         let mut ended = Vec::new();
         let mut link = false;
+        let mut incoming = BTreeSet::new();
         for (p, s) in fds.iter().zip(sources) {
             if !(p.readable() || p.writable()) {
                 continue;
@@ -616,6 +633,9 @@ impl Daemon {
                 Source::Exec(i) => execs.push(i),
                 Source::Adopted(pid) => ended.push(pid),
                 Source::Link => link = true,
+                Source::Socket(u) => {
+                    incoming.insert(u);
+                }
             }
         }
         // Output first, so that a process's last lines are stored before its exit is seen.
@@ -632,6 +652,9 @@ impl Daemon {
         }
         if link {
             self.read_link();
+        }
+        for u in incoming {
+            self.socket_event(u, units::socket::Event::Incoming);
         }
         if notify {
             self.read_notifications();
@@ -677,9 +700,9 @@ impl Daemon {
     /// lost, and never applied twice (the state then no longer tracks the pid).
     fn reap(&mut self) {
         loop {
-            let (pid, exit) = match sys::process::peek_any() {
-                Ok(Some(x)) => x,
-                Ok(None) => break,
+            let (pid, exit) = match sys::reap::peek() {
+                Ok(sys::reap::Waitable::Exited { pid, exit }) => (pid, exit),
+                Ok(_) => break,
                 Err(e) => {
                     eprintln!("sysmaster: waitid failed: {e}");
                     break;
@@ -701,7 +724,7 @@ impl Daemon {
                 self.persist();
             }
             self.start_times.remove(&pid);
-            if let Err(e) = sys::process::reap(pid) {
+            if let Err(e) = sys::reap::reap(pid) {
                 eprintln!("sysmaster: reaping {pid} failed: {e}");
                 break;
             }
@@ -1081,6 +1104,34 @@ impl Daemon {
             }
         }
         env.extend(extra_env);
+        let mut fds = Vec::new();
+        if role == Role::Main {
+            let mut names = Vec::new();
+            for s in self.reg.graph.get(u, Dependency::TriggeredBy) {
+                let Some(sock) = self.reg.unit(s) else {
+                    continue;
+                };
+                let (Runtime::Socket(rt), unitfile::model::Kind::Socket(section)) =
+                    (&sock.runtime, &sock.loaded.config.kind)
+                else {
+                    continue;
+                };
+                let name = crate::sockets::fd_name(section, &sock.name);
+                for fd in &rt.fds {
+                    match fd.try_clone() {
+                        Ok(copy) => {
+                            fds.push(copy);
+                            names.push(name.clone());
+                        }
+                        Err(e) => eprintln!("sysmaster: {}: cannot pass a socket: {e}", sock.name),
+                    }
+                }
+            }
+            if !fds.is_empty() {
+                env.push(("LISTEN_FDS".to_string(), fds.len().to_string()));
+                env.push(("LISTEN_FDNAMES".to_string(), names.join(":")));
+            }
+        }
         let cgroup_procs = unit
             .cgroup
             .as_ref()
@@ -1092,7 +1143,7 @@ impl Daemon {
             manager_env: &self.manager_env,
             log: unit.log_pipe.as_ref().map(|(_, w)| w.as_fd()),
             cgroup_procs,
-            fds: Vec::new(),
+            fds,
             idle_wait,
         };
         let planned = exec::plan(request, &self.paths);
@@ -1213,6 +1264,21 @@ impl Daemon {
             self.log_unit(u, &format!("Failed with result '{result}'."));
         }
         self.set_active(u, new_active, reload_failed);
+        let triggered_by: Vec<UnitId> = self.reg.graph.get(u, Dependency::TriggeredBy).collect();
+        for s in triggered_by {
+            if new_active == ActiveState::Active {
+                self.socket_event(s, units::socket::Event::ServiceActive);
+            } else if to == ServiceState::Failed && result == ServiceResult::StartLimitHit {
+                // As systemd: the socket gives up too, instead of accepting clients that
+                // nobody will serve.
+                self.socket_event(
+                    s,
+                    units::socket::Event::ServiceRefused("its service hit the start limit".into()),
+                );
+            } else if to == current && matches!(to, ServiceState::Dead | ServiceState::Failed) {
+                self.socket_event(s, units::socket::Event::ServiceInactive);
+            }
+        }
         // systemd 252 goes from a failure straight to auto-restart: only a failure that
         // stays one triggers OnFailure=, and only an end that stays dead OnSuccess=.
         if to == ServiceState::Failed && current == ServiceState::Failed {
@@ -1511,6 +1577,19 @@ impl Daemon {
                     self.jobs_finished(list);
                 }
             }
+            Runtime::Socket(_) => match action {
+                Action::Start => {
+                    unit.invocation_id = invocation_id();
+                    self.socket_event(u, units::socket::Event::Start);
+                }
+                Action::Stop => self.socket_event(u, units::socket::Event::Stop),
+                Action::Reload => {
+                    let list = self
+                        .engine
+                        .finish(&self.reg.graph, &self.reg, id, JobResult::Done);
+                    self.jobs_finished(list);
+                }
+            },
             Runtime::Unsupported => {
                 let t = unit.unit_type().suffix();
                 self.log_unit(u, &format!("unit type {t} is not supported yet"));
@@ -1615,6 +1694,7 @@ impl Daemon {
         let runtime = match &unit.runtime {
             Runtime::Service(s) => RuntimeRecord::Service(Box::new(s.snapshot())),
             Runtime::Simple(a) => RuntimeRecord::Simple(*a),
+            Runtime::Socket(s) => RuntimeRecord::Socket(s.machine.state()),
             Runtime::Unsupported => RuntimeRecord::None,
         };
         let procs = unit
@@ -1779,6 +1859,7 @@ impl Daemon {
         let mut adopted = 0usize;
         let mut lost: Vec<(UnitId, u32)> = Vec::new();
         let mut effects: Vec<(UnitId, Effect)> = Vec::new();
+        let mut reopen: Vec<UnitId> = Vec::new();
         for record in &state.units {
             let u = match self.reg.load(&record.name) {
                 Ok(u) => u,
@@ -1808,6 +1889,26 @@ impl Daemon {
                     effects.extend(fx.into_iter().map(|e| (u, e)));
                 }
                 (RuntimeRecord::Simple(a), Runtime::Simple(s)) => *s = *a,
+                (RuntimeRecord::Socket(state), Runtime::Socket(rt)) => {
+                    let mut fds = Vec::new();
+                    while let Some(fd) =
+                        self.stored
+                            .remove(&format!("sock:{}:{}", record.name, fds.len()))
+                    {
+                        fds.push(fd);
+                    }
+                    if *state == units::socket::SocketState::Dead {
+                        // Nothing to take over.
+                    } else if fds.is_empty() {
+                        // Without PID 1 the listeners died with the old manager: listen anew.
+                        reopen.push(u);
+                    } else {
+                        let (machine, fx) = units::socket::Socket::restore(*state);
+                        rt.machine = machine;
+                        rt.fds = fds;
+                        rt.watching = fx.contains(&units::socket::Effect::Watch(true));
+                    }
+                }
                 _ => {}
             }
             for &(pid, start) in &record.procs {
@@ -1849,6 +1950,9 @@ impl Daemon {
             self.apply(u, effect);
         }
         self.adopt_pending_spawns();
+        for u in reopen {
+            self.socket_event(u, units::socket::Event::Start);
+        }
         eprintln!(
             "sysmaster: recovered the state of the previous manager: {} units, {njobs} jobs, {adopted} processes",
             state.units.len()
@@ -1979,6 +2083,116 @@ impl Daemon {
             }
         }
         self.drain_events();
+    }
+
+    // ---- socket units ----
+
+    /// Feeds an event to a socket unit and carries out its effects.
+    pub(crate) fn socket_event(&mut self, u: UnitId, event: units::socket::Event) {
+        use units::socket::{Effect as E, Event as V, SocketState};
+        let mut queue = VecDeque::from([event]);
+        while let Some(event) = queue.pop_front() {
+            let effects = match self.reg.unit_mut(u).map(|x| &mut x.runtime) {
+                Some(Runtime::Socket(rt)) => rt.machine.handle(event),
+                _ => return,
+            };
+            self.dirty.insert(u);
+            for effect in effects {
+                match effect {
+                    E::OpenListeners => queue.push_back(V::Opened(self.open_socket(u))),
+                    E::CloseListeners => self.close_socket(u),
+                    E::Watch(on) => {
+                        if let Some(Runtime::Socket(rt)) =
+                            self.reg.unit_mut(u).map(|x| &mut x.runtime)
+                        {
+                            rt.watching = on;
+                        }
+                    }
+                    E::StartService => {
+                        let targets: Vec<UnitId> =
+                            self.reg.graph.get(u, Dependency::Triggers).collect();
+                        for t in targets {
+                            let name = self.reg.name_of(t);
+                            if let Err((_, e)) =
+                                self.enqueue(&name, JobType::Start, JobMode::Replace, false)
+                            {
+                                queue.push_back(V::ServiceRefused(format!("{name}: {e}")));
+                            }
+                        }
+                    }
+                    E::StateChanged { from, to } => {
+                        let description = self
+                            .reg
+                            .unit(u)
+                            .map(|x| x.description())
+                            .unwrap_or_default();
+                        match (from, to) {
+                            (_, SocketState::Listening) if from != SocketState::Running => {
+                                self.log_unit(u, &format!("Listening on {description}."))
+                            }
+                            (_, SocketState::Dead) => {
+                                self.log_unit(u, &format!("Closed {description}."))
+                            }
+                            (_, SocketState::Failed) => {
+                                self.log_unit(u, &format!("Failed to listen on {description}."))
+                            }
+                            _ => {}
+                        }
+                        self.set_active(u, to.active_state(), false);
+                    }
+                    E::Log(m) => self.log_unit(u, &m),
+                }
+            }
+        }
+    }
+
+    fn open_socket(&mut self, u: UnitId) -> Result<(), String> {
+        let Some(unit) = self.reg.unit_mut(u) else {
+            return Err("unit gone".into());
+        };
+        let unitfile::model::Kind::Socket(section) = &unit.loaded.config.kind else {
+            return Err("not a socket unit".into());
+        };
+        let fds = crate::sockets::open_listeners(section)?;
+        if let Some(l) = &self.link {
+            // PID 1 keeps them: the listener survives a crash or re-exec of the manager.
+            for (i, fd) in fds.iter().enumerate() {
+                let name = format!("sock:{}:{i}", unit.name);
+                if let Err(e) = l.send(&ToInit::StoreFd { name }, Some(fd.as_fd())) {
+                    eprintln!(
+                        "sysmaster: {}: cannot store a listening socket with PID 1: {e}",
+                        unit.name
+                    );
+                }
+            }
+        }
+        if let Runtime::Socket(rt) = &mut unit.runtime {
+            rt.fds = fds;
+        }
+        Ok(())
+    }
+
+    fn close_socket(&mut self, u: UnitId) {
+        let Some(unit) = self.reg.unit_mut(u) else {
+            return;
+        };
+        let Runtime::Socket(rt) = &mut unit.runtime else {
+            return;
+        };
+        let count = std::mem::take(&mut rt.fds).len();
+        if let unitfile::model::Kind::Socket(section) = &unit.loaded.config.kind {
+            crate::sockets::remove_files(section);
+        }
+        if let Some(l) = &self.link {
+            for i in 0..count {
+                let _ = l.send(
+                    &ToInit::RemoveFd {
+                        name: format!("sock:{}:{i}", unit.name),
+                    },
+                    None,
+                );
+            }
+        }
     }
 
     // ---- PID 1 ----
@@ -2121,6 +2335,17 @@ impl Daemon {
             }
             Err((_, e)) => eprintln!("sysmaster: cannot start {target}: {e}"),
         }
+    }
+
+    /// `daemon-reexec --init`: PID 1 re-executes itself; nothing changes for the manager.
+    pub(crate) fn reexec_init(&mut self) -> Result<(), String> {
+        let Some(l) = &self.link else {
+            return Err("the manager does not run under sysmaster-init".into());
+        };
+        l.send(&ToInit::ReexecInit, None)
+            .map_err(|e| format!("cannot ask PID 1: {e}"))?;
+        eprintln!("sysmaster: asked PID 1 to re-execute itself");
+        Ok(())
     }
 
     /// `daemon-reexec`: leave the loop at the end of this turn, keeping every unit.

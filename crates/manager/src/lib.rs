@@ -16,6 +16,7 @@ pub mod logbuf;
 pub mod persist;
 pub mod registry;
 pub mod shutdown;
+pub mod sockets;
 pub mod timers;
 pub mod unitfiles;
 pub mod users;

@@ -88,6 +88,7 @@ pub struct UnitRecord {
 pub enum RuntimeRecord {
     Service(Box<ServiceSnapshot>),
     Simple(ActiveState),
+    Socket(units::socket::SocketState),
     None,
 }
 

@@ -31,6 +31,8 @@ pub enum Runtime {
     Service(Box<Service>),
     /// Targets and slices: active as soon as their start job runs, inactive on stop.
     Simple(ActiveState),
+    /// Socket units (`Accept=no`): the machine and the listening sockets.
+    Socket(Box<crate::sockets::SocketRuntime>),
     /// Types the manager does not drive yet: loaded and listed, never started.
     Unsupported,
 }
@@ -92,6 +94,7 @@ impl Unit {
         match &self.runtime {
             Runtime::Service(s) => s.active_state(),
             Runtime::Simple(a) => *a,
+            Runtime::Socket(s) => s.machine.active_state(),
             Runtime::Unsupported => ActiveState::Inactive,
         }
     }
@@ -101,6 +104,7 @@ impl Unit {
         match &self.runtime {
             Runtime::Service(s) => s.state().as_str().to_string(),
             Runtime::Simple(ActiveState::Active) => "active".into(),
+            Runtime::Socket(s) => s.machine.state().as_str().to_string(),
             Runtime::Simple(_) | Runtime::Unsupported => "dead".into(),
         }
     }
@@ -134,6 +138,7 @@ fn runtime_for(loaded: &LoadedUnit) -> Runtime {
     match &loaded.config.kind {
         Kind::Service(s) => Runtime::Service(Box::new(Service::new(s, &loaded.config.unit))),
         Kind::Target | Kind::Slice(_) => Runtime::Simple(ActiveState::Inactive),
+        Kind::Socket(_) => Runtime::Socket(Box::default()),
         _ => Runtime::Unsupported,
     }
 }
@@ -374,6 +379,8 @@ impl Registry {
                     }
                     Runtime::Service(_) => true,
                     Runtime::Simple(a) => *a == ActiveState::Inactive,
+                    // A socket keeps its listeners until it is stopped.
+                    Runtime::Socket(s) => s.machine.state() == units::socket::SocketState::Dead,
                     Runtime::Unsupported => true,
                 };
                 if replace {
@@ -554,6 +561,7 @@ mod tests {
                 ("s.service", "[Service]\nExecStart=/bin/true\n"),
                 ("t.target", ""),
                 ("k.socket", "[Socket]\nListenStream=/tmp/x\n"),
+                ("p.path", "[Path]\nPathExists=/tmp\n"),
             ],
         );
         let mut r = Registry::new(vec![d.path().to_path_buf()]);
@@ -561,7 +569,8 @@ mod tests {
             ("s.service", true, true),
             ("t.target", false, true),
             ("system.slice", false, true),
-            ("k.socket", false, false),
+            ("k.socket", false, true),
+            ("p.path", false, false),
         ] {
             let u = r.load(name).unwrap();
             let unit = r.unit(u).unwrap();

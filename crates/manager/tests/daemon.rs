@@ -397,18 +397,18 @@ fn bad_requests_get_errors_and_the_manager_keeps_answering() {
 
 #[test]
 fn unsupported_unit_types_refuse_to_start_with_a_clear_message() {
-    let m = Manager::start(&[("k.socket", "[Socket]\nListenStream=@DIR@/sock\n")]);
+    let m = Manager::start(&[("k.path", "[Path]\nPathExists=@DIR@\n")]);
     match m
         .call(Call::Job {
             verb: JobVerb::Start,
-            units: vec!["k.socket".into()],
+            units: vec!["k.path".into()],
             mode: JobMode::Replace,
         })
         .result
     {
         ReplyResult::Error(e) => {
             assert_eq!(e.kind, ErrorKind::JobFailed);
-            assert_eq!(e.message, "unit type socket is not supported yet");
+            assert_eq!(e.message, "unit type path is not supported yet");
         }
         other => panic!("{other:?}"),
     }
@@ -903,4 +903,76 @@ fn daemon_reexec_without_pid1_keeps_the_manager_pid_and_the_services() {
     m.wait_until("the exit is seen", || {
         m.states("long.service").0 == "failed"
     });
+}
+
+/// An `Accept=no` socket unit: the first connection starts the service, which gets the
+/// listening socket as fd 3 with `LISTEN_PID`/`LISTEN_FDS`/`LISTEN_FDNAMES`; when the
+/// service ends, the manager listens again.
+#[test]
+fn socket_activation_passes_the_listener_and_listens_again_after_the_service() {
+    let m = Manager::start(&[
+        (
+            "echo.socket",
+            "[Socket]\nListenStream=@DIR@/run/echo.sock\nFileDescriptorName=greet\nSocketMode=0600\n",
+        ),
+        (
+            "echo.service",
+            "[Service]\nExecStart=/usr/bin/python3 @DIR@/echo.py\n",
+        ),
+    ]);
+    std::fs::write(
+        m.path("echo.py"),
+        "import os, socket\n\
+         assert os.environ['LISTEN_PID'] == str(os.getpid())\n\
+         s = socket.socket(fileno=3)\n\
+         c, _ = s.accept()\n\
+         c.sendall(('%s %s\\n' % (os.environ['LISTEN_FDS'], os.environ['LISTEN_FDNAMES'])).encode())\n\
+         c.close()\n",
+    )
+    .unwrap();
+    assert_eq!(m.run(JobVerb::Start, "echo.socket"), "done");
+    assert_eq!(
+        m.states("echo.socket"),
+        ("active".into(), "listening".into())
+    );
+    assert_eq!(m.states("echo.service").0, "inactive");
+    let path = m.path("run/echo.sock");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let ask = || {
+        let mut c = UnixStream::connect(&path).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut answer = String::new();
+        c.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    assert_eq!(ask(), "1 greet\n", "{}", m.log());
+    // The service served one client and exited: the socket listens again, and the next
+    // connection starts it once more.
+    m.wait_until("listening again", || {
+        m.states("echo.socket").1 == "listening" && m.states("echo.service").0 == "inactive"
+    });
+    assert_eq!(ask(), "1 greet\n", "{}", m.log());
+    assert!(m.log().contains("echo.socket: Listening on echo.socket."));
+    assert_eq!(m.run(JobVerb::Stop, "echo.socket"), "done");
+    assert!(UnixStream::connect(&path).is_err(), "closed");
+}
+
+#[test]
+fn a_socket_that_cannot_listen_fails_with_the_reason() {
+    let m = Manager::start(&[
+        ("bad.socket", "[Socket]\nListenFIFO=@DIR@/fifo\n"),
+        ("bad.service", "[Service]\nExecStart=/bin/true\n"),
+    ]);
+    assert_eq!(m.run(JobVerb::Start, "bad.socket"), "failed");
+    assert_eq!(m.states("bad.socket"), ("failed".into(), "failed".into()));
+    assert!(
+        m.log().contains("Failed to listen: ListenFIFO=")
+            && m.log().contains("is not supported yet"),
+        "{}",
+        m.log()
+    );
 }

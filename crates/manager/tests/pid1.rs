@@ -334,7 +334,15 @@ fn crash_torture() {
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    let c = Container::start(&refs, &[]);
+    // A short heartbeat, so that a hang (SIGSTOP) is noticed within seconds.
+    let c = Container::start(
+        &refs,
+        &[
+            "--heartbeat-sec=0.2",
+            "--heartbeat-timeout-sec=1",
+            "--kill-grace-sec=1",
+        ],
+    );
 
     // A small deterministic generator: the instants differ per kill, the run is repeatable.
     let mut seed: u64 = 0x5eed_1234_abcd_0042;
@@ -362,7 +370,12 @@ fn crash_torture() {
             });
         }
         std::thread::sleep(Duration::from_millis(next(300)));
-        let signal = [SIGKILL, SIGSEGV, SIGABRT][k % 3];
+        // Every tenth a hang, the rest crashes of each kind.
+        let signal = if k % 10 == 9 {
+            SIGSTOP
+        } else {
+            [SIGKILL, SIGSEGV, SIGABRT][k % 3]
+        };
         let before = Instant::now();
         c.hit_manager(signal);
         recoveries.push(before.elapsed());
@@ -383,6 +396,15 @@ fn crash_torture() {
                 || (active.as_str(), sub.as_str()) == ("active", "active")
         };
         assert!(ok, "{name}: {active} ({sub})\n{}", c.log());
+        // No exit was lost: a unit said to be running has its process.
+        if sub == "running" {
+            let s = c.status(name);
+            assert!(
+                !s.processes.is_empty() || s.main_pid.is_none(),
+                "{name} is running without processes: its exit was lost\n{}",
+                c.log()
+            );
+        }
     }
     let once = std::fs::read_to_string(c.path("once")).unwrap();
     let mut runs: Vec<usize> = once.lines().map(|l| l.parse().unwrap()).collect();
@@ -442,4 +464,119 @@ fn poweroff_stops_every_unit_and_ends_the_container() {
         log.contains("handing over to PID 1 for the final step"),
         "{log}"
     );
+}
+
+/// Hot upgrade with a socket-activated service that serves one client per start: while the
+/// manager is re-executed (and once killed), a client connecting in a loop never fails —
+/// connections wait in the listening socket PID 1 keeps, and the next manager starts the
+/// service for them.
+#[test]
+fn a_socket_activated_service_never_refuses_a_client_across_manager_upgrades() {
+    let mut files = base_units();
+    files.push(("echo.socket", "[Socket]\nListenStream=@DIR@/echo.sock\n"));
+    // One client per start: many starts, so no start limit.
+    files.push((
+        "echo.service",
+        "[Unit]\nStartLimitIntervalSec=0\n[Service]\nExecStart=/usr/bin/python3 @DIR@/echo.py\n",
+    ));
+    let c = Container::start(&files, &[]);
+    if std::env::var_os("KEEP_LOG").is_some() {
+        eprintln!("log: {}", c.path("log").display());
+    }
+    std::fs::write(
+        c.path("echo.py"),
+        "import os, socket\ns = socket.socket(fileno=3)\nc, _ = s.accept()\nc.sendall(b'ok\\n')\nc.close()\n",
+    )
+    .unwrap();
+    c.job(JobVerb::Start, "echo.socket");
+    c.wait_until("listening", || c.states("echo.socket").1 == "listening");
+    let path = c.path("echo.sock");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let client = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let (mut ok, mut failed) = (0u32, Vec::new());
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while (!stop.load(std::sync::atomic::Ordering::Relaxed) || ok < 20)
+                && failed.len() < 5
+                && Instant::now() < deadline
+            {
+                let answer = UnixStream::connect(&path).and_then(|mut s| {
+                    s.set_read_timeout(Some(Duration::from_secs(20)))?;
+                    let mut a = String::new();
+                    s.read_to_string(&mut a)?;
+                    Ok(a)
+                });
+                match answer {
+                    Ok(a) if a == "ok\n" => ok += 1,
+                    other => failed.push(format!("{other:?}")),
+                }
+            }
+            (ok, failed)
+        })
+    };
+    for k in 0..4 {
+        std::thread::sleep(Duration::from_millis(300));
+        if k == 2 {
+            c.hit_manager(SIGKILL);
+        } else {
+            let old = c.manager_pid();
+            c.ok(Call::DaemonReexec);
+            c.wait_until("a new manager", || {
+                !alive(old) && c.try_call(Call::Ping).is_some()
+            });
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (ok, failed) = client.join().unwrap();
+    assert!(
+        failed.is_empty(),
+        "{} failed: {failed:?}\n{}",
+        failed.len(),
+        c.log()
+    );
+    assert!(ok >= 20, "{ok}");
+    eprintln!("{ok} connections served across 3 re-execs and 1 crash, none failed");
+}
+
+/// `sctl daemon-reexec --init`: PID 1 re-executes itself; the manager, every service and
+/// their states stay as they were, and exits are still relayed afterwards.
+#[test]
+fn pid1_reexec_keeps_the_manager_and_every_service() {
+    let c = Container::start(&base_units(), &[]);
+    c.wait_until("all started", || c.no_jobs());
+    let init = c.init_pid();
+    let manager = c.manager_pid();
+    let pids: Vec<Option<u32>> = ["simple.service", "notify.service", "trap.service"]
+        .iter()
+        .map(|u| c.status(u).main_pid)
+        .collect();
+    let out = Command::new(common::workspace_binary("sctl"))
+        .arg("--runtime-dir")
+        .arg(c.path("run"))
+        .args(["daemon-reexec", "--init"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    c.wait_until("PID 1 re-executed", || c.log().contains("re-executing"));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(c.init_pid(), init, "PID 1 is the same process");
+    assert_eq!(c.manager_pid(), manager, "the manager was not restarted");
+    let after: Vec<Option<u32>> = ["simple.service", "notify.service", "trap.service"]
+        .iter()
+        .map(|u| c.status(u).main_pid)
+        .collect();
+    assert_eq!(after, pids);
+    // A crash after the re-exec is healed by the new PID 1 image as before.
+    c.hit_manager(SIGKILL);
+    assert_eq!(
+        c.states("simple.service"),
+        ("active".into(), "running".into())
+    );
+    assert_eq!(c.status("simple.service").main_pid, pids[0]);
 }

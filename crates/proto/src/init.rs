@@ -150,6 +150,9 @@ pub enum ToInit {
     },
     /// The manager is about to exit on purpose; start it again at once.
     Restarting,
+    /// The manager is up: state recovered, requests served. A later crash is not a
+    /// start-up failure; PID 1 restarts it at once instead of backing off.
+    Ready,
     /// All units are stopped: perform the final step.
     Final {
         action: FinalAction,

@@ -111,6 +111,8 @@ pub enum Call {
     GetDefault,
     DaemonReload,
     DaemonReexec,
+    /// Re-execute PID 1 (`sctl daemon-reexec --init`), keeping every process.
+    ReexecInit,
     Shutdown {
         kind: ShutdownKind,
     },

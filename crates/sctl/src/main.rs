@@ -272,8 +272,12 @@ enum Command {
     GetDefault,
     /// Reload unit files and the manager configuration.
     DaemonReload,
-    /// Re-execute the manager, keeping its state.
-    DaemonReexec,
+    /// Re-execute the manager, keeping its state (with --init: PID 1, keeping everything).
+    DaemonReexec {
+        /// Re-execute sysmaster-init (PID 1) instead of the manager.
+        #[arg(long)]
+        init: bool,
+    },
     /// Shut down and power off.
     Poweroff,
     /// Shut down and reboot.
@@ -421,7 +425,8 @@ fn run(ctl: &mut Ctl, command: &Command) -> online::Res<u8> {
         Command::SetDefault { unit } => ctl.set_default(unit),
         Command::GetDefault => ctl.get_default(),
         Command::DaemonReload => ctl.manager_call(Call::DaemonReload),
-        Command::DaemonReexec => ctl.manager_call(Call::DaemonReexec),
+        Command::DaemonReexec { init: false } => ctl.manager_call(Call::DaemonReexec),
+        Command::DaemonReexec { init: true } => ctl.manager_call(Call::ReexecInit),
         Command::Poweroff => ctl.manager_call(Call::Shutdown {
             kind: ShutdownKind::Poweroff,
         }),

@@ -853,6 +853,7 @@ impl Ctl {
         let (what, gone_is_ok) = match &call {
             Call::DaemonReload => ("reload daemon", false),
             Call::DaemonReexec => ("reexecute daemon", true),
+            Call::ReexecInit => ("reexecute PID 1", false),
             Call::Shutdown { kind } => (
                 match kind {
                     ShutdownKind::Poweroff => "power off system",

@@ -16,18 +16,6 @@ pub fn reap_any() -> io::Result<Option<(u32, Exit)>> {
     waitid(libc::P_ALL, 0, libc::WNOHANG)
 }
 
-/// Reports one exited child without reaping it (`WNOWAIT`): it stays a zombie, its pid
-/// and `/proc` entry stay valid, until [`reap`] — so that the manager can make the exit
-/// durable in its state first. `Ok(None)` when none has exited.
-pub fn peek_any() -> io::Result<Option<(u32, Exit)>> {
-    waitid(libc::P_ALL, 0, libc::WNOHANG | libc::WNOWAIT)
-}
-
-/// Reaps one exited child (after [`peek_any`]); `Ok(None)` if it is not waitable.
-pub fn reap(pid: u32) -> io::Result<Option<(u32, Exit)>> {
-    waitid(libc::P_PID, libc::id_t::from(pid), libc::WNOHANG)
-}
-
 /// Waits for one particular child to exit and reaps it.
 pub fn wait_for(pid: u32) -> io::Result<Exit> {
     let id = libc::id_t::from(pid);

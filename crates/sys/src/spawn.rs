@@ -233,6 +233,9 @@ impl Child {
 struct Prepared {
     argv: Vec<*const libc::c_char>,
     env: Vec<*const libc::c_char>,
+    /// With passed fds: the buffer of the `LISTEN_PID=` entry of `env`, which only the
+    /// child can fill in (sd_listen_fds(3) checks it against its own pid).
+    listen_pid: *mut u8,
     groups: Vec<libc::gid_t>,
     oom: Vec<u8>,
 }
@@ -241,7 +244,15 @@ struct Prepared {
 /// fork or make the report pipe; everything the child fails at is a [`SpawnFailure`] from
 /// [`Child::wait_exec`].
 pub fn spawn(plan: &Plan) -> io::Result<Child> {
+    // "LISTEN_PID=" + up to 20 digits + NUL; filled in by the child.
+    let mut listen_pid = [0u8; 40];
+    let listen_pid_ptr = listen_pid.as_mut_ptr();
     let prepared = Prepared {
+        listen_pid: if plan.fds.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            listen_pid_ptr
+        },
         argv: plan
             .argv
             .iter()
@@ -252,6 +263,7 @@ pub fn spawn(plan: &Plan) -> io::Result<Child> {
             .env
             .iter()
             .map(|a| a.as_ptr())
+            .chain((!plan.fds.is_empty()).then_some(listen_pid_ptr.cast_const().cast()))
             .chain(std::iter::once(std::ptr::null()))
             .collect(),
         groups: plan
@@ -496,8 +508,41 @@ unsafe fn child(plan: &Plan, p: &Prepared, mut report: RawFd) -> ! {
     if plan.no_new_privileges && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 {
         fail(report, Step::NoNewPrivileges);
     }
+    if !p.listen_pid.is_null() {
+        write_listen_pid(p.listen_pid, libc::getpid().unsigned_abs());
+    }
     libc::execve(plan.path.as_ptr(), p.argv.as_ptr(), p.env.as_ptr());
     fail(report, Step::Exec)
+}
+
+/// Writes `LISTEN_PID=<pid>` and a NUL into the 40-byte buffer at `buf`, without
+/// allocating (async-signal-safe).
+///
+/// # Safety
+/// `buf` must point at 40 writable bytes nobody else uses.
+unsafe fn write_listen_pid(buf: *mut u8, pid: u32) {
+    const PREFIX: &[u8] = b"LISTEN_PID=";
+    let mut digits = [0u8; 10];
+    let mut n = pid;
+    let mut len = 0;
+    loop {
+        if let Some(d) = digits.get_mut(len) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        len += 1;
+        n /= 10;
+        if n == 0 || len >= digits.len() {
+            break;
+        }
+    }
+    let mut at = 0;
+    for &b in PREFIX.iter().chain(digits.iter().take(len).rev()) {
+        // SAFETY: at most 11 + 10 bytes, inside the caller's 40-byte buffer.
+        buf.add(at).write(b);
+        at += 1;
+    }
+    // SAFETY: as above; terminates the string.
+    buf.add(at).write(0);
 }
 
 /// Puts the terminal on fd 0 into a sane cooked mode, as `TTYReset=yes` asks: line

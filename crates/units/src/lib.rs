@@ -8,6 +8,7 @@ pub mod deps;
 pub mod exit;
 pub mod graph;
 pub mod service;
+pub mod socket;
 
 pub use graph::{Dependency, Graph, UnitId};
 
