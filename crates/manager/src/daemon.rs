@@ -1844,7 +1844,9 @@ impl Daemon {
             self.write_snapshot();
             return false;
         };
-        let (journal, dropped) = loaded.map(|l| (l.journal, l.dropped)).unwrap_or_default();
+        let (journal, dropped, stale) = loaded
+            .map(|l| (l.journal, l.dropped, l.stale_journal))
+            .unwrap_or_default();
         if dropped > 0 {
             eprintln!("sysmaster: dropped a torn tail of {dropped} bytes from the state journal");
         }
@@ -1958,7 +1960,26 @@ impl Daemon {
             state.units.len()
         );
         self.lost = lost;
-        self.write_snapshot();
+        // A whole journal is simply continued (a new snapshot costs milliseconds per few
+        // hundred units, which recovery should not pay); a torn or stale one is replaced.
+        let resumed = if dropped == 0 && !stale {
+            self.state_dir.as_mut().map(|d| d.resume_journal())
+        } else {
+            None
+        };
+        match resumed {
+            Some(Ok(size)) => {
+                self.written_jobs = self
+                    .engine
+                    .jobs()
+                    .map(|j| (j.unit, self.job_record(j)))
+                    .collect();
+                self.persisted_next_job = self.engine.next_id();
+                self.persisted_exit_seq = self.exit_seq;
+                self.journal_bytes = usize::try_from(size).unwrap_or(usize::MAX);
+            }
+            _ => self.write_snapshot(),
+        }
         true
     }
 

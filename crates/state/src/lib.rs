@@ -216,6 +216,18 @@ impl StateDir {
         Ok(loaded)
     }
 
+    /// Appends to the journal found by [`StateDir::load`] instead of starting a new
+    /// snapshot: a manager that recovered from a whole journal (no torn tail, not stale)
+    /// goes on where the previous one stopped. Returns the journal's size in bytes.
+    pub fn resume_journal(&mut self) -> Result<u64, Error> {
+        let file = fs::OpenOptions::new()
+            .append(true)
+            .open(self.journal_path())?;
+        let size = file.metadata()?.len();
+        self.journal = Some(file);
+        Ok(size)
+    }
+
     /// Replaces the snapshot atomically (with the next generation) and starts an empty
     /// journal of that generation.
     pub fn write_snapshot<S: Serialize>(&mut self, state: &S) -> Result<(), Error> {
@@ -302,6 +314,28 @@ mod tests {
         s.write_snapshot(&snap).unwrap();
         let loaded: Loaded<Snap, Change> = s.load().unwrap();
         assert!(loaded.journal.is_empty());
+    }
+
+    /// A new process that loaded a whole journal appends to it; the next load sees both.
+    #[test]
+    fn a_loaded_journal_can_be_continued() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = StateDir::new(dir.path()).unwrap();
+        let snap = Snap { units: vec![] };
+        s.write_snapshot(&snap).unwrap();
+        s.append(&change(0)).unwrap();
+        let mut next = StateDir::new(dir.path()).unwrap();
+        let loaded: Loaded<Snap, Change> = next.load().unwrap();
+        assert_eq!(loaded.journal, vec![change(0)]);
+        assert!(next.resume_journal().unwrap() > 0);
+        next.append_all(&[change(1), change(2)]).unwrap();
+        let loaded: Loaded<Snap, Change> = StateDir::new(dir.path()).unwrap().load().unwrap();
+        assert_eq!(loaded.journal, (0..3).map(change).collect::<Vec<_>>());
+        assert!(!loaded.stale_journal);
+        // A later compaction still supersedes it.
+        next.write_snapshot(&snap).unwrap();
+        let loaded: Loaded<Snap, Change> = StateDir::new(dir.path()).unwrap().load().unwrap();
+        assert!(loaded.journal.is_empty() && !loaded.stale_journal);
     }
 
     /// A crash can cut the journal at any byte: loading then yields exactly the records
