@@ -580,3 +580,41 @@ fn pid1_reexec_keeps_the_manager_and_every_service() {
     );
     assert_eq!(c.status("simple.service").main_pid, pids[0]);
 }
+
+/// Signals to PID 1 become jobs of the manager: SIGINT starts ctrl-alt-del.target,
+/// SIGRTMIN+4 powers off (the container ends with status 0 after every unit stopped).
+#[test]
+fn signals_to_pid1_start_the_matching_targets() {
+    let mut files = base_units();
+    files.push(("ctrl-alt-del.target", "[Unit]\nWants=cad.service\n"));
+    files.push((
+        "cad.service",
+        "[Service]\nType=oneshot\nExecStart=/bin/touch @DIR@/cad\n",
+    ));
+    let mut c = Container::start(&files, &[]);
+    c.wait_until("all started", || c.no_jobs());
+    let init = c.init_pid();
+    sys::process::kill(init, 2).unwrap();
+    c.wait_until("ctrl-alt-del.target ran", || c.path("cad").exists());
+    assert_eq!(
+        c.states("simple.service").0,
+        "active",
+        "nothing else stopped"
+    );
+    const SIGRTMIN: i32 = 34;
+    sys::process::kill(init, SIGRTMIN + 4).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = c.unshare.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "still running\n{}", c.log());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "{}", c.log());
+    assert!(
+        c.log().contains("power-off requested, powering off."),
+        "{}",
+        c.log()
+    );
+}
