@@ -54,7 +54,7 @@ use unitfile::name::UnitName;
 use unitfile::specifier::HostFacts;
 use unitfile::value::{format_timespan, ExitStatusSpec, USEC_INFINITY};
 use units::exit::ExitStatus;
-use units::service::KillTarget;
+use units::service::{ExecKind, KillTarget};
 use units::{ActiveState, Dependency, UnitId};
 
 /// At most this many clients at once; beyond, the client idle longest is dropped.
@@ -1234,16 +1234,16 @@ fn kill_context_properties(
     p: &mut Props,
 ) {
     let c = s.config();
-    p.str("KillMode", kill_mode_name(c.kill_mode));
-    p.fixed("KillSignal", c.kill_signal);
+    p.str("KillMode", kill_mode_name(c.kill_mode()));
+    p.fixed("KillSignal", c.kill_signal());
     p.fixed(
         "RestartKillSignal",
-        section.kill.restart_kill_signal.unwrap_or(c.kill_signal),
+        section.kill.restart_kill_signal.unwrap_or(c.kill_signal()),
     );
-    p.fixed("FinalKillSignal", c.final_kill_signal);
-    p.yes_no("SendSIGKILL", c.send_sigkill);
-    p.yes_no("SendSIGHUP", c.send_sighup);
-    p.fixed("WatchdogSignal", c.watchdog_signal);
+    p.fixed("FinalKillSignal", c.final_kill_signal());
+    p.yes_no("SendSIGKILL", c.send_sigkill());
+    p.yes_no("SendSIGHUP", c.send_sighup());
+    p.fixed("WatchdogSignal", c.watchdog_signal());
 }
 
 impl Daemon {
@@ -1986,41 +1986,41 @@ impl Daemon {
                 ExitType::Cgroup => "cgroup",
             },
         );
-        p.str("Restart", restart_name(c.restart));
-        p.str("PIDFile", c.pid_file.clone().unwrap_or_default());
-        p.str("NotifyAccess", notify_access_name(c.notify_access));
-        p.span("RestartUSec", c.restart_usec);
-        p.span("TimeoutStartUSec", c.timeout_start);
-        p.span("TimeoutStopUSec", c.timeout_stop);
-        p.span("TimeoutAbortUSec", c.timeout_abort);
+        p.str("Restart", restart_name(c.restart()));
+        p.str("PIDFile", c.pid_file().unwrap_or_default().to_string());
+        p.str("NotifyAccess", notify_access_name(c.notify_access()));
+        p.span("RestartUSec", c.restart_usec());
+        p.span("TimeoutStartUSec", c.timeout_start());
+        p.span("TimeoutStopUSec", c.timeout_stop());
+        p.span("TimeoutAbortUSec", c.timeout_abort());
         p.str(
             "TimeoutStartFailureMode",
-            timeout_mode_name(c.timeout_start_failure_mode),
+            timeout_mode_name(c.timeout_start_failure_mode()),
         );
         p.str(
             "TimeoutStopFailureMode",
-            timeout_mode_name(c.timeout_stop_failure_mode),
+            timeout_mode_name(c.timeout_stop_failure_mode()),
         );
-        p.span("RuntimeMaxUSec", c.runtime_max);
+        p.span("RuntimeMaxUSec", c.runtime_max());
         p.span("WatchdogUSec", s.watchdog_usec().unwrap_or(0));
         p.yes_no(
             "RootDirectoryStartOnly",
             section.root_directory_start_only.unwrap_or(false),
         );
-        p.yes_no("RemainAfterExit", c.remain_after_exit);
-        p.yes_no("GuessMainPID", c.guess_main_pid);
+        p.yes_no("RemainAfterExit", c.remain_after_exit());
+        p.yes_no("GuessMainPID", c.guess_main_pid());
         p.str(
             "RestartPreventExitStatus",
-            exit_status_set(&c.restart_prevent),
+            exit_status_set(c.restart_prevent()),
         );
-        p.str("RestartForceExitStatus", exit_status_set(&c.restart_force));
-        p.str("SuccessExitStatus", exit_status_set(&c.success_status));
+        p.str("RestartForceExitStatus", exit_status_set(c.restart_force()));
+        p.str("SuccessExitStatus", exit_status_set(c.success_status()));
         p.fixed("MainPID", s.main_pid().unwrap_or(0));
         p.fixed("ControlPID", s.control_pid().unwrap_or(0));
-        p.str("BusName", section.bus_name.clone().unwrap_or_default());
+        p.str("BusName", section.rare.bus_name.clone().unwrap_or_default());
         p.fixed(
             "FileDescriptorStoreMax",
-            section.file_descriptor_store_max.unwrap_or(0),
+            section.rare.file_descriptor_store_max.unwrap_or(0),
         );
         // The manager keeps no file descriptors for services yet.
         p.fixed("NFileDescriptorStore", 0);
@@ -2063,13 +2063,13 @@ impl Daemon {
             exit,
         };
         let lists: [(&str, &[ExecCommand]); 7] = [
-            ("ExecCondition", &c.exec_condition),
-            ("ExecStartPre", &c.exec_start_pre),
-            ("ExecStart", &c.exec_start),
-            ("ExecStartPost", &c.exec_start_post),
-            ("ExecReload", &c.exec_reload),
-            ("ExecStop", &c.exec_stop),
-            ("ExecStopPost", &c.exec_stop_post),
+            ("ExecCondition", c.commands(ExecKind::Condition)),
+            ("ExecStartPre", c.commands(ExecKind::StartPre)),
+            ("ExecStart", c.commands(ExecKind::Start)),
+            ("ExecStartPost", c.commands(ExecKind::StartPost)),
+            ("ExecReload", c.commands(ExecKind::Reload)),
+            ("ExecStop", c.commands(ExecKind::Stop)),
+            ("ExecStopPost", c.commands(ExecKind::StopPost)),
         ];
         for (name, commands) in lists {
             for ex in [false, true] {
@@ -2190,8 +2190,8 @@ impl Daemon {
         for (key, dep) in DEPENDENCY_PROPERTIES {
             p.list(key, names_of(*dep));
         }
-        p.list("RequiresMountsFor", config.requires_mounts_for.clone());
-        p.list("Documentation", config.documentation.clone());
+        p.list("RequiresMountsFor", config.rare.requires_mounts_for.clone());
+        p.list("Documentation", config.rare.documentation.clone());
         p.str("Description", unit.description());
         p.str("LoadState", unit.loaded.load_state.to_string());
         let active = unit.active_state();
@@ -2206,7 +2206,10 @@ impl Daemon {
                 .map(|f| f.display().to_string())
                 .unwrap_or_default(),
         );
-        p.str("SourcePath", config.source_path.clone().unwrap_or_default());
+        p.str(
+            "SourcePath",
+            config.rare.source_path.clone().unwrap_or_default(),
+        );
         p.list(
             "DropInPaths",
             unit.loaded
@@ -2270,11 +2273,11 @@ impl Daemon {
         p.yes_no("IgnoreOnIsolate", config.ignore_on_isolate.unwrap_or(false));
         p.span(
             "JobTimeoutUSec",
-            config.job_timeout_sec.unwrap_or(USEC_INFINITY),
+            config.rare.job_timeout_sec.unwrap_or(USEC_INFINITY),
         );
         p.span(
             "JobRunningTimeoutUSec",
-            config.job_running_timeout_sec.unwrap_or(USEC_INFINITY),
+            config.rare.job_running_timeout_sec.unwrap_or(USEC_INFINITY),
         );
         let action =
             |a: Option<EmergencyAction>| emergency_action_name(a.unwrap_or(EmergencyAction::None));
@@ -2282,6 +2285,7 @@ impl Daemon {
         p.str(
             "JobTimeoutRebootArgument",
             config
+                .rare
                 .job_timeout_reboot_argument
                 .clone()
                 .unwrap_or_default(),
@@ -2296,9 +2300,11 @@ impl Daemon {
             ),
             None => (
                 config
+                    .rare
                     .start_limit_interval_sec
                     .unwrap_or(DEFAULT_START_LIMIT_INTERVAL),
                 config
+                    .rare
                     .start_limit_burst
                     .unwrap_or(DEFAULT_START_LIMIT_BURST),
             ),
@@ -2322,7 +2328,7 @@ impl Daemon {
         }
         p.str(
             "RebootArgument",
-            config.reboot_argument.clone().unwrap_or_default(),
+            config.rare.reboot_argument.clone().unwrap_or_default(),
         );
         p.str("InvocationID", unit.invocation_id.clone());
         p.str(
@@ -2550,7 +2556,7 @@ mod tests {
     fn exec_commands_print_as_systemctl_show() {
         let cmd = ExecCommand {
             path: "/bin/sleep".into(),
-            argv: vec!["/bin/sleep".into(), "1000".into()],
+            argv: unitfile::exec::Argv::new(["/bin/sleep", "1000"]),
             flags: unitfile::exec::ExecFlags {
                 ignore_failure: true,
                 no_env_expand: true,

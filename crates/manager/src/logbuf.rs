@@ -16,9 +16,13 @@ pub const LINE_MAX: usize = 4096;
 /// Every unit has one, and most hold a few short lines ("Started ..."), so the lines are
 /// packed into one byte ring, each as a 2-byte little-endian length and its UTF-8 bytes,
 /// rather than kept as one allocation per line. A line is at most [`LINE_MAX`] bytes, so
-/// its length always fits.
+/// its length always fits. Most loaded units never run, so the ring is allocated with the
+/// first output: until then the buffer is one null pointer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LogBuffer {
+pub struct LogBuffer(Option<Box<Ring>>);
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Ring {
     ring: VecDeque<u8>,
     /// How many lines `ring` holds.
     lines: usize,
@@ -33,6 +37,35 @@ impl LogBuffer {
     /// Appends raw bytes read from the pipe; every complete line is stored, an
     /// over-long one in pieces of [`LINE_MAX`] bytes.
     pub fn push_bytes(&mut self, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            self.ring().push_bytes(bytes);
+        }
+    }
+
+    /// Flushes an incomplete last line (the writer closed the pipe).
+    pub fn flush(&mut self) {
+        if let Some(r) = &mut self.0 {
+            r.flush();
+        }
+    }
+
+    /// Stores one line, dropping the oldest when full.
+    pub fn push_line(&mut self, line: &str) {
+        self.ring().push_line(line);
+    }
+
+    /// The last `n` lines (all when `n` is `None`), oldest first.
+    pub fn last(&self, n: Option<usize>) -> Vec<String> {
+        self.0.as_ref().map_or_else(Vec::new, |r| r.last(n))
+    }
+
+    fn ring(&mut self) -> &mut Ring {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl Ring {
+    fn push_bytes(&mut self, bytes: &[u8]) {
         for &b in bytes {
             if b == b'\n' {
                 let line = std::mem::take(&mut self.partial);
@@ -47,16 +80,14 @@ impl LogBuffer {
         }
     }
 
-    /// Flushes an incomplete last line (the writer closed the pipe).
-    pub fn flush(&mut self) {
+    fn flush(&mut self) {
         if !self.partial.is_empty() {
             let line = std::mem::take(&mut self.partial);
             self.push_line(&String::from_utf8_lossy(&line));
         }
     }
 
-    /// Stores one line, dropping the oldest when full.
-    pub fn push_line(&mut self, line: &str) {
+    fn push_line(&mut self, line: &str) {
         if self.lines >= LOG_LINES {
             self.pop_oldest();
         }
@@ -85,8 +116,7 @@ impl LogBuffer {
         self.lines = self.lines.saturating_sub(1);
     }
 
-    /// The last `n` lines (all when `n` is `None`), oldest first.
-    pub fn last(&self, n: Option<usize>) -> Vec<String> {
+    fn last(&self, n: Option<usize>) -> Vec<String> {
         let n = n.unwrap_or(self.lines).min(self.lines);
         let mut skip = self.lines.saturating_sub(n);
         let mut out = Vec::with_capacity(n);
@@ -152,6 +182,20 @@ mod tests {
         let line = format!("{}é", "x".repeat(LINE_MAX - 1));
         b.push_line(&line);
         assert_eq!(b.last(None), vec!["x".repeat(LINE_MAX - 1)]);
+    }
+
+    #[test]
+    fn a_buffer_allocates_nothing_until_the_first_output() {
+        let mut b = LogBuffer::new();
+        assert_eq!(std::mem::size_of::<LogBuffer>(), 8);
+        b.push_bytes(b"");
+        b.flush();
+        assert_eq!(b, LogBuffer::default());
+        assert_eq!(b.last(None), Vec::<String>::new());
+        b.push_bytes(b"x");
+        assert_ne!(b, LogBuffer::default());
+        b.flush();
+        assert_eq!(b.last(None), vec!["x"]);
     }
 
     #[test]

@@ -147,7 +147,8 @@ fn runtime_for(loaded: &LoadedUnit) -> Runtime {
 #[derive(Debug)]
 pub struct Registry {
     units: Vec<Unit>,
-    names: HashMap<String, UnitId>,
+    /// Every name and alias (boxed: no spare capacity in thousands of keys).
+    names: HashMap<Box<str>, UnitId>,
     pub graph: Graph,
     lookup: Lookup,
     dirs: Vec<PathBuf>,
@@ -224,10 +225,8 @@ impl Registry {
         if let Some(u) = self.find(&key) {
             return u;
         }
-        let loaded = load::load(&self.lookup, name, &self.host);
-        for d in &loaded.diagnostics {
-            eprintln!("sysmaster: {d}");
-        }
+        let mut loaded = load::load(&self.lookup, name, &self.host);
+        print_diagnostics(&mut loaded);
         if let unitfile::model::Kind::Service(s) = &loaded.config.kind {
             if s.effective_type() == unitfile::model::service::ServiceType::Dbus {
                 // Until sysmaster has a D-Bus endpoint it cannot watch the bus name.
@@ -241,18 +240,14 @@ impl Registry {
         // The name may be an alias of a unit already known by its id.
         let primary = loaded.id.to_string();
         if let Some(u) = self.find(&primary) {
-            self.names.insert(key, u);
+            self.names.insert(key.into_boxed_str(), u);
             return u;
         }
         let id = UnitId(u32::try_from(self.units.len()).unwrap_or(u32::MAX));
-        let mut names = loaded.names.clone();
-        if !names.contains(&key) {
-            names.push(key);
+        for n in loaded.names.iter().chain(std::iter::once(&key)) {
+            self.names.entry(n.as_str().into()).or_insert(id);
         }
-        for n in &names {
-            self.names.entry(n.clone()).or_insert(id);
-        }
-        self.names.insert(primary.clone(), id);
+        self.names.insert(primary.as_str().into(), id);
         let runtime = runtime_for(&loaded);
         self.units.push(Unit {
             id,
@@ -286,6 +281,9 @@ impl Registry {
         for u in all_new {
             self.add_target_ordering(u);
         }
+        // Loading happens in bursts (the boot, `daemon-reload`): give back the slots the
+        // vector grew by in advance. The next load grows it again.
+        self.units.shrink_to_fit();
     }
 
     /// The unit's own edges, loading the units they name.
@@ -358,10 +356,8 @@ impl Registry {
             let Some(unit) = self.unit(u) else {
                 continue;
             };
-            let loaded = load::load(&self.lookup, &unit.loaded.id, &self.host);
-            for d in &loaded.diagnostics {
-                eprintln!("sysmaster: {d}");
-            }
+            let mut loaded = load::load(&self.lookup, &unit.loaded.id, &self.host);
+            print_diagnostics(&mut loaded);
             let new_names = loaded.names.clone();
             if let Some(unit) = self.unit_mut(u) {
                 unit.loaded = loaded;
@@ -388,7 +384,7 @@ impl Registry {
                 }
             }
             for n in new_names {
-                self.names.entry(n).or_insert(u);
+                self.names.entry(n.into_boxed_str()).or_insert(u);
             }
         }
         self.graph = Graph::new();
@@ -432,6 +428,14 @@ impl Registry {
     }
 }
 
+/// Prints a unit's load diagnostics and lets go of them: the manager keeps every loaded
+/// unit, and nothing reads them again.
+fn print_diagnostics(loaded: &mut LoadedUnit) {
+    for d in std::mem::take(&mut loaded.diagnostics) {
+        eprintln!("sysmaster: {d}");
+    }
+}
+
 fn usec_option(v: Option<u64>) -> Option<u64> {
     v.filter(|&t| t != 0 && t != USEC_INFINITY)
 }
@@ -471,22 +475,24 @@ impl jobs::Units for Registry {
     }
 
     fn can_reload(&self, u: UnitId) -> bool {
-        self.unit(u)
-            .and_then(Unit::service)
-            .is_some_and(|s| !s.config().exec_reload.is_empty())
+        self.unit(u).and_then(Unit::service).is_some_and(|s| {
+            !s.config()
+                .commands(units::service::ExecKind::Reload)
+                .is_empty()
+        })
     }
 
     fn job_timeout(&self, u: UnitId) -> Option<u64> {
         usec_option(
             self.unit(u)
-                .and_then(|x| x.loaded.config.unit.job_timeout_sec),
+                .and_then(|x| x.loaded.config.unit.rare.job_timeout_sec),
         )
     }
 
     fn job_running_timeout(&self, u: UnitId) -> Option<u64> {
         usec_option(
             self.unit(u)
-                .and_then(|x| x.loaded.config.unit.job_running_timeout_sec),
+                .and_then(|x| x.loaded.config.unit.rare.job_running_timeout_sec),
         )
     }
 
@@ -578,5 +584,24 @@ mod tests {
             assert_eq!(unit.supported(), supported, "{name}");
             assert_eq!(unit.active_state(), ActiveState::Inactive);
         }
+    }
+
+    /// What the registry keeps per unit: the service's state machine reads the loaded
+    /// `[Service]` section instead of a copy, the load diagnostics are gone once printed,
+    /// and no slot is kept spare after a load.
+    #[test]
+    fn a_loaded_unit_keeps_one_copy_of_its_configuration() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            &[("s.service", "[Service]\nExecStart=/bin/true\nNoSuchKey=1\n")],
+        );
+        let mut r = Registry::new(vec![d.path().to_path_buf()]);
+        let u = r.load("s.service").unwrap();
+        let unit = r.unit(u).unwrap();
+        let machine = unit.service().unwrap().config().section();
+        assert!(std::ptr::eq(machine, unit.service_section().unwrap()));
+        assert!(unit.loaded.diagnostics.is_empty(), "printed and dropped");
+        assert_eq!(r.units.capacity(), r.units.len());
     }
 }

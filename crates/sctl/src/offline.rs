@@ -96,13 +96,13 @@ fn check_commands(unit: &LoadedUnit) -> Vec<Diagnostic> {
     let file = unit.fragment.clone().unwrap_or_default();
     let commands: Vec<&unitfile::exec::ExecCommand> = match &unit.config.kind {
         Kind::Service(s) => [
-            &s.exec_condition,
-            &s.exec_start_pre,
+            &s.rare.exec_condition,
+            &s.rare.exec_start_pre,
             &s.exec_start,
-            &s.exec_start_post,
-            &s.exec_reload,
-            &s.exec_stop,
-            &s.exec_stop_post,
+            &s.rare.exec_start_post,
+            &s.rare.exec_reload,
+            &s.rare.exec_stop,
+            &s.rare.exec_stop_post,
         ]
         .into_iter()
         .flatten()
@@ -122,7 +122,7 @@ fn check_commands(unit: &LoadedUnit) -> Vec<Diagnostic> {
         .into_iter()
         .filter(|c| c.path.starts_with('/'))
         .filter_map(|c| {
-            let problem = match fs::metadata(&c.path) {
+            let problem = match fs::metadata(&*c.path) {
                 Err(e) => e.to_string(),
                 Ok(m) if !m.is_file() || m.permissions().mode() & 0o111 == 0 => {
                     "not an executable file".to_string()

@@ -44,11 +44,110 @@ pub struct ExecFlags {
 pub struct ExecCommand {
     /// The executable: an absolute path, simplified (`//` and `/./` folded away), or a bare
     /// file name to look up at spawn time (see [`ExecCommand::needs_path_lookup`]).
-    pub path: String,
+    pub path: Box<str>,
     /// All arguments including `argv[0]`, which is the path as written (not simplified),
     /// or the word after the path with `@`. `$VAR` references are still unexpanded.
-    pub argv: Vec<String>,
+    pub argv: Argv,
     pub flags: ExecFlags,
+}
+
+/// The arguments of a command: one exactly sized allocation for the list and one per word.
+///
+/// The manager keeps the commands of every loaded unit, so no spare capacity (as a
+/// `Vec<String>` has, in the list and in each word) is kept. A word never holds a NUL:
+/// the arguments reach `execve(2)` as C strings, which end at their first NUL, so a word
+/// is cut there when it is added, as systemd (which works on C strings throughout) would
+/// see it.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Argv(Box<[Box<str>]>);
+
+impl Argv {
+    pub fn new<S: AsRef<str>>(words: impl IntoIterator<Item = S>) -> Argv {
+        Argv(
+            words
+                .into_iter()
+                .map(|w| w.as_ref().split('\0').next().unwrap_or_default().into())
+                .collect(),
+        )
+    }
+
+    /// The words, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Box<str>> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn first(&self) -> Option<&str> {
+        self.0.first().map(|w| &**w)
+    }
+
+    pub fn get(&self, i: usize) -> Option<&str> {
+        self.0.get(i).map(|w| &**w)
+    }
+
+    /// The words joined by `sep`, like `[String]::join`.
+    pub fn join(&self, sep: &str) -> String {
+        self.0.join(sep)
+    }
+
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(|w| w.to_string()).collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a Argv {
+    type Item = &'a Box<str>;
+    type IntoIter = std::slice::Iter<'a, Box<str>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Argv {
+    fn from_iter<I: IntoIterator<Item = S>>(words: I) -> Argv {
+        Argv::new(words)
+    }
+}
+
+impl From<Vec<String>> for Argv {
+    fn from(words: Vec<String>) -> Argv {
+        Argv::new(words)
+    }
+}
+
+/// Prints the words as a list, as a `Vec<String>` would.
+impl std::fmt::Debug for Argv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<[S]> for Argv {
+    fn eq(&self, other: &[S]) -> bool {
+        self.iter()
+            .map(|w| &**w)
+            .eq(other.iter().map(AsRef::as_ref))
+    }
+}
+
+impl<S: AsRef<str>, const N: usize> PartialEq<[S; N]> for Argv {
+    fn eq(&self, other: &[S; N]) -> bool {
+        *self == other[..]
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<Vec<S>> for Argv {
+    fn eq(&self, other: &Vec<S>) -> bool {
+        *self == other[..]
+    }
 }
 
 impl ExecCommand {
@@ -164,8 +263,8 @@ pub fn parse_exec_line(s: &str) -> ExecLine {
             return out;
         }
         out.commands.push(ExecCommand {
-            path: simplify_path(path),
-            argv,
+            path: simplify_path(path).into_boxed_str(),
+            argv: Argv::new(argv),
             flags,
         });
         if !semicolon {
@@ -274,7 +373,7 @@ fn simplify_path(path: &str) -> String {
 /// value split at whitespace (quotes in the value group words), zero words when unset or
 /// empty; `${NAME}` inside a word is replaced by the value as is, nothing when unset; `$$`
 /// is a `$`. Anything else after `$` stays literal.
-pub fn expand_env(argv: &[String], env: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+pub fn expand_env(argv: &Argv, env: &dyn Fn(&str) -> Option<String>) -> Argv {
     let mut out = Vec::with_capacity(argv.len());
     for word in argv {
         let whole_variable = word
@@ -300,7 +399,7 @@ pub fn expand_env(argv: &[String], env: &dyn Fn(&str) -> Option<String>) -> Vec<
             None => out.push(replace_braced(word, env)),
         }
     }
-    out
+    Argv::new(out)
 }
 
 /// Replaces `${NAME}` and `$$` in one word. An unterminated `${` stays as written.
@@ -338,7 +437,7 @@ fn replace_braced(word: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
 /// Renders `argv` as systemd's unit dump does (`Command Line:`): each argument as is when
 /// that is shell-safe, else in double quotes with `"\`$` backslash-escaped and control
 /// characters C-escaped; an empty argument is `""`.
-pub fn quote_command_line(argv: &[String]) -> String {
+pub fn quote_command_line(argv: &Argv) -> String {
     argv.iter()
         .map(|a| shell_maybe_quote(a))
         .collect::<Vec<_>>()
@@ -436,7 +535,7 @@ mod tests {
         let got: Vec<(String, Vec<String>, ExecFlags)> = line
             .commands
             .iter()
-            .map(|c| (c.path.clone(), c.argv.clone(), c.flags))
+            .map(|c| (c.path.to_string(), c.argv.to_vec(), c.flags))
             .collect();
         let want: Vec<(String, Vec<String>, ExecFlags)> = expected
             .iter()
@@ -699,8 +798,8 @@ mod tests {
             ("EMPTY", ""),
             ("SPACES", "   "),
         ];
-        let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-        assert_eq!(expand_env(&argv, &env_of(ENV)), expected, "argv {argv:?}");
+        let argv = Argv::new(argv);
+        assert_eq!(expand_env(&argv, &env_of(ENV)), *expected, "argv {argv:?}");
     }
 
     #[test]
@@ -726,11 +825,36 @@ mod tests {
         expand(&["${ONE}${TWO}$"], &["1a b$"]);
     }
 
+    /// The packed words read back exactly, empty words and an empty list included; a word
+    /// is cut at a NUL, where a C string would end.
+    #[test]
+    fn argv_packs_words_exactly() {
+        let cases: &[(&[&str], &[&str])] = &[
+            (&[], &[]),
+            (&[""], &[""]),
+            (&["", ""], &["", ""]),
+            (&["/bin/a"], &["/bin/a"]),
+            (&["a b", "", "c"], &["a b", "", "c"]),
+            (&["x\0y", "z"], &["x", "z"]),
+        ];
+        for &(words, want) in cases {
+            let a = Argv::new(words);
+            assert_eq!(a, *want, "{words:?}");
+            assert_eq!(a.len(), want.len(), "{words:?}");
+            assert_eq!(a.is_empty(), want.is_empty(), "{words:?}");
+            assert_eq!(a.first(), want.first().copied(), "{words:?}");
+            assert_eq!(a.get(1), want.get(1).copied(), "{words:?}");
+            assert_eq!(a.join(" "), want.join(" "), "{words:?}");
+            assert_eq!(a.to_vec(), want.to_vec(), "{words:?}");
+            assert_eq!(format!("{a:?}"), format!("{want:?}"), "{words:?}");
+        }
+        assert_ne!(Argv::new([""]), Argv::new(Vec::<String>::new()));
+    }
+
     #[test]
     fn display() {
         // Oracle: systemd --test dump lines quoted above.
-        let q =
-            |a: &[&str]| quote_command_line(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let q = |a: &[&str]| quote_command_line(&Argv::new(a));
         assert_eq!(
             q(&["/bin/echo", "a bc", "d", "A", "${FOO}", "$BAR"]),
             "/bin/echo \"a bc\" d A \"\\${FOO}\" \"\\$BAR\""
@@ -773,7 +897,7 @@ mod tests {
         #[test]
         fn expand_never_panics(words in proptest::collection::vec("[$a{}: ]{0,8}", 0..5)) {
             let env = |n: &str| (n == "a").then(|| "x y".to_string());
-            let _ = expand_env(&words, &env);
+            let _ = expand_env(&Argv::new(&words), &env);
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::diag::Diagnostic;
 use crate::lookup::Lookup;
-use crate::model::{self, UnitConfig};
+use crate::model::{self, UnitConfig, UnitDep};
 use crate::name::{UnitName, UnitType};
 use crate::specifier::{HostFacts, SpecifierContext};
 use crate::syntax::{self, Assignment};
@@ -193,17 +193,16 @@ fn build(
         unit.load_state = LoadState::BadSetting;
     }
 
-    for (suffix, list) in [
-        (".wants", &mut unit.config.unit.wants),
-        (".requires", &mut unit.config.unit.requires),
-        (".upholds", &mut unit.config.unit.upholds),
+    for (suffix, kind) in [
+        (".wants", UnitDep::Wants),
+        (".requires", UnitDep::Requires),
+        (".upholds", UnitDep::Upholds),
     ] {
         for (dep, _) in lookup.dependency_dir_entries(&unit.names, suffix) {
-            if !list.contains(&dep) {
-                list.push(dep);
-            }
+            unit.config.unit.deps.add(kind, &dep);
         }
     }
+    unit.config.unit.deps.shrink_to_fit();
 
     // A template is a pattern, not a unit: its settings are checked, not its completeness,
     // since instances may get the missing parts from instance drop-ins.
@@ -284,8 +283,14 @@ mod tests {
         symlink("../b.service", d.path().join("t.target.wants/b.service")).unwrap();
         symlink("../c.service", d.path().join("t.target.requires/c.service")).unwrap();
         let u = load_in(&d, "t.target");
-        assert_eq!(u.config.unit.wants, vec!["a.service", "b.service"]);
-        assert_eq!(u.config.unit.requires, vec!["c.service"]);
+        assert_eq!(
+            u.config.unit.deps.list(UnitDep::Wants),
+            vec!["a.service", "b.service"]
+        );
+        assert_eq!(
+            u.config.unit.deps.list(UnitDep::Requires),
+            vec!["c.service"]
+        );
     }
 
     #[test]

@@ -108,13 +108,45 @@ impl fmt::Display for UnitType {
 }
 
 /// A validated unit name, split into its parts.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// The manager keeps one per loaded unit, so the name is stored as one string, the name
+/// without its type suffix, and the position of the `@` that ends the prefix; the parts
+/// are slices of it. Names compare by prefix, then instance (a plain name first), then
+/// type.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct UnitName {
-    /// The part before the first `@` (or before the last `.` when there is no `@`).
-    prefix: String,
-    /// `None`: a plain name; `Some("")`: a template; `Some(i)`: an instance.
-    instance: Option<String>,
+    /// The prefix, then `@` and the instance for a template or an instance.
+    stem: Box<str>,
+    /// Where the `@` is in `stem`: `None` for a plain name. A name is at most 255 bytes.
+    at: Option<u8>,
     unit_type: UnitType,
+}
+
+impl PartialOrd for UnitName {
+    fn partial_cmp(&self, other: &UnitName) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for UnitName {
+    fn cmp(&self, other: &UnitName) -> std::cmp::Ordering {
+        (self.prefix(), self.instance(), self.unit_type).cmp(&(
+            other.prefix(),
+            other.instance(),
+            other.unit_type,
+        ))
+    }
+}
+
+/// The parts, as a struct of them would print.
+impl fmt::Debug for UnitName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnitName")
+            .field("prefix", &self.prefix())
+            .field("instance", &self.instance())
+            .field("unit_type", &self.unit_type)
+            .finish()
+    }
 }
 
 impl UnitName {
@@ -152,18 +184,19 @@ impl UnitName {
                  digits, ':', '-', '_', '.', '\\' and '@' are allowed"
             )));
         }
-        let (prefix, instance) = match stem.split_once('@') {
-            Some((p, i)) => (p, Some(i.to_string())),
-            None => (stem, None),
+        let at = match stem.find('@') {
+            Some(0) => {
+                return Err(ValueError::new(format!(
+                    "unit name '{name}' has an empty prefix before '@'"
+                )))
+            }
+            // Always fits: the whole name is at most UNIT_NAME_MAX (255) bytes.
+            Some(i) => Some(u8::try_from(i).map_err(|_| ValueError::new("unit name too long"))?),
+            None => None,
         };
-        if prefix.is_empty() {
-            return Err(ValueError::new(format!(
-                "unit name '{name}' has an empty prefix before '@'"
-            )));
-        }
         Ok(UnitName {
-            prefix: prefix.to_string(),
-            instance,
+            stem: stem.into(),
+            at,
             unit_type,
         })
     }
@@ -180,29 +213,33 @@ impl UnitName {
     /// The (escaped) prefix, `%p`: `getty` for `getty@tty1.service`, `dev-sda1` for
     /// `dev-sda1.device`.
     pub fn prefix(&self) -> &str {
-        &self.prefix
+        match self.at {
+            Some(at) => self.stem.get(..usize::from(at)).unwrap_or_default(),
+            None => &self.stem,
+        }
     }
 
     /// The instance, `%i`: `Some("tty1")` for `getty@tty1.service`, `Some("")` for a
     /// template, `None` for a plain name.
     pub fn instance(&self) -> Option<&str> {
-        self.instance.as_deref()
+        self.at
+            .map(|at| self.stem.get(usize::from(at) + 1..).unwrap_or_default())
     }
 
     pub fn is_template(&self) -> bool {
-        self.instance.as_deref() == Some("")
+        self.instance() == Some("")
     }
 
     pub fn is_instance(&self) -> bool {
-        matches!(self.instance.as_deref(), Some(i) if !i.is_empty())
+        matches!(self.instance(), Some(i) if !i.is_empty())
     }
 
     /// The template an instance is made from (`getty@.service` for `getty@tty1.service`);
     /// a template is its own template; `None` for a plain name.
     pub fn template(&self) -> Option<UnitName> {
-        self.instance.as_ref().map(|_| UnitName {
-            prefix: self.prefix.clone(),
-            instance: Some(String::new()),
+        self.at.map(|at| UnitName {
+            stem: format!("{}@", self.prefix()).into(),
+            at: Some(at),
             unit_type: self.unit_type,
         })
     }
@@ -212,7 +249,7 @@ impl UnitName {
     /// new instance must be non-empty and made of valid characters, and the result must
     /// still fit in 255 bytes.
     pub fn with_instance(&self, instance: &str) -> Result<UnitName, ValueError> {
-        if self.instance.is_none() {
+        if self.at.is_none() {
             return Err(ValueError::new(format!(
                 "unit name '{self}' is neither a template nor an instance, so it takes no \
                  instance"
@@ -229,25 +266,26 @@ impl UnitName {
                  systemd-escape"
             )));
         }
-        UnitName::parse(&format!("{}@{instance}.{}", self.prefix, self.unit_type))
+        UnitName::parse(&format!("{}@{instance}.{}", self.prefix(), self.unit_type))
     }
 
     /// The unescaped prefix, `%P`.
     pub fn prefix_unescaped(&self) -> Result<String, ValueError> {
-        unescape(&self.prefix)
+        unescape(self.prefix())
     }
 
     /// The unescaped instance, `%I`; `None` for a plain name (where `%I` is empty).
     pub fn instance_unescaped(&self) -> Option<Result<String, ValueError>> {
-        self.instance.as_deref().map(unescape)
+        self.instance().map(unescape)
     }
 
     /// The final component of the prefix, `%j`: what follows the last `-` of the prefix,
     /// or the whole prefix when it has no `-`.
     pub fn prefix_final_component(&self) -> &str {
-        match self.prefix.rsplit_once('-') {
+        let prefix = self.prefix();
+        match prefix.rsplit_once('-') {
             Some((_, last)) => last,
-            None => &self.prefix,
+            None => prefix,
         }
     }
 
@@ -259,10 +297,7 @@ impl UnitName {
 
 impl fmt::Display for UnitName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.instance {
-            Some(i) => write!(f, "{}@{i}.{}", self.prefix, self.unit_type),
-            None => write!(f, "{}.{}", self.prefix, self.unit_type),
-        }
+        write!(f, "{}.{}", self.stem, self.unit_type)
     }
 }
 
@@ -706,6 +741,34 @@ mod tests {
             Ok(raw),
             "unescape({escaped:?})"
         );
+    }
+
+    /// Names order by prefix, then instance (a plain name first), then type, whatever
+    /// the characters between the parts; the parts print as fields.
+    #[test]
+    fn names_order_by_their_parts() {
+        let sorted = [
+            "a.service",
+            "a.socket",
+            "a@.service",
+            "a@x.service",
+            "a@x.socket",
+            "a-b.service",
+            "a-b@.service",
+        ];
+        let mut names: Vec<UnitName> = sorted
+            .iter()
+            .rev()
+            .map(|n| UnitName::parse(n).unwrap())
+            .collect();
+        names.sort();
+        let got: Vec<String> = names.iter().map(UnitName::to_string).collect();
+        assert_eq!(got, sorted);
+        assert_eq!(
+            format!("{:?}", UnitName::parse("a@x.service").unwrap()),
+            "UnitName { prefix: \"a\", instance: Some(\"x\"), unit_type: Service }"
+        );
+        assert_eq!(std::mem::size_of::<UnitName>(), 24);
     }
 
     #[test]

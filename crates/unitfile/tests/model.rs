@@ -15,7 +15,7 @@ use unitfile::lookup::Lookup;
 use unitfile::model::exec::{CgroupContext, ExecContext, KillContext};
 use unitfile::model::service::{Service, ServiceType};
 use unitfile::model::types::{Listen, Mount, PathUnit, Socket, SocketAddress, Timer};
-use unitfile::model::Kind;
+use unitfile::model::{Kind, UnitDep};
 use unitfile::name::UnitName;
 use unitfile::specifier::HostFacts;
 use unitfile::Severity;
@@ -167,7 +167,7 @@ fn lists_append_and_empty_resets_all_but_dependencies() {
                 ("a.service.d/10-x.conf", "[Unit]\nWants=e.service\n"),
             ],
             "a.service",
-            |u| u.config.unit.wants.clone(),
+            |u| u.config.unit.deps.list(UnitDep::Wants),
             &["b.service", "c.service", "d.service", "e.service"],
         ),
         (
@@ -183,7 +183,7 @@ fn lists_append_and_empty_resets_all_but_dependencies() {
                 ("a.service.d/10-x.conf", "[Unit]\nWants=\nWants=c.service\n"),
             ],
             "a.service",
-            |u| u.config.unit.wants.clone(),
+            |u| u.config.unit.deps.list(UnitDep::Wants),
             &["b.service", "c.service"],
         ),
         (
@@ -200,8 +200,9 @@ fn lists_append_and_empty_resets_all_but_dependencies() {
                 ("a.service.d/10-x.conf", "[Unit]\nAfter=dbus.socket\n"),
             ],
             "a.service",
-            |u| u.config.unit.after.clone(),
-            &["network.target", "dbus.socket", "local-fs.target"],
+            // Dependency names are kept sorted (`UnitDeps`), not in the order of the lines.
+            |u| u.config.unit.deps.list(UnitDep::After),
+            &["dbus.socket", "local-fs.target", "network.target"],
         ),
         (
             "Documentation= appends and an empty one resets",
@@ -212,7 +213,7 @@ fn lists_append_and_empty_resets_all_but_dependencies() {
                 ),
             ],
             "a.service",
-            |u| u.config.unit.documentation.clone(),
+            |u| u.config.unit.rare.documentation.clone(),
             &["man:b(8)", "https://x.org"],
         ),
         (
@@ -253,7 +254,7 @@ fn lists_append_and_empty_resets_all_but_dependencies() {
                 ("a.service.d/10-x.conf", "[Service]\nExecStartPre=/bin/c\n"),
             ],
             "a.service",
-            |u| argvs(&service(u).exec_start_pre),
+            |u| argvs(&service(u).rare.exec_start_pre),
             &["/bin/a 1", "/bin/b", "/bin/c"],
         ),
         (
@@ -269,7 +270,7 @@ fn lists_append_and_empty_resets_all_but_dependencies() {
                 ),
             ],
             "a.service",
-            |u| argvs(&service(u).exec_start_pre),
+            |u| argvs(&service(u).rare.exec_start_pre),
             &["/bin/c"],
         ),
         (
@@ -470,7 +471,7 @@ fn dropins_override_scalars_in_lexical_order() {
     assert_eq!(names, ["10-a.conf", "20-b.conf"]);
     assert_eq!(u.config.unit.description.as_deref(), Some("from 20-b"));
     assert_eq!(service(&u).service_type, Some(ServiceType::Notify));
-    assert_eq!(service(&u).timeout_stop_sec, Some(60 * SEC));
+    assert_eq!(service(&u).rare.timeout_stop_sec, Some(60 * SEC));
     // The fragment's own value survives where no drop-in touches it.
     assert_eq!(argvs(&service(&u).exec_start), ["/bin/true"]);
 }
@@ -507,7 +508,7 @@ fn invalid_values_are_errors_at_their_line_and_keep_the_previous_value() {
             &["error a.service:4"],
             |u| {
                 let s = service(u);
-                format!("{:?} {:?}", s.timeout_start_sec, s.timeout_stop_sec)
+                format!("{:?} {:?}", s.rare.timeout_start_sec, s.rare.timeout_stop_sec)
             },
             "Some(90000000) Some(90000000)",
         ),
@@ -587,7 +588,7 @@ fn invalid_values_are_errors_at_their_line_and_keep_the_previous_value() {
                 "[Unit]\nWants=a.target foo b.target\n[Service]\nExecStart=/bin/true\n",
             )],
             &["error a.service:2"],
-            |u| u.config.unit.wants.join(" "),
+            |u| u.config.unit.deps.list(UnitDep::Wants).join(" "),
             "a.target b.target",
         ),
         (
@@ -756,14 +757,17 @@ fn specifiers_in_descriptions_commands_environment_and_dependencies() {
         u.config.unit.description.as_deref(),
         Some("Getty on tty1 (getty@tty1.service, getty)")
     );
-    assert_eq!(u.config.unit.wants, ["foo@tty1.service"]);
     assert_eq!(
-        u.config.unit.after,
-        ["systemd-user-sessions.service", "getty-pre@tty1.service"]
+        u.config.unit.deps.list(UnitDep::Wants),
+        ["foo@tty1.service"]
+    );
+    assert_eq!(
+        u.config.unit.deps.list(UnitDep::After),
+        ["getty-pre@tty1.service", "systemd-user-sessions.service"]
     );
     let s = service(&u);
     assert_eq!(s.exec_start.len(), 1);
-    assert_eq!(s.exec_start[0].path, "/sbin/agetty");
+    assert_eq!(&*s.exec_start[0].path, "/sbin/agetty");
     assert_eq!(
         s.exec_start[0].argv,
         [
@@ -804,7 +808,7 @@ fn unresolvable_specifiers_drop_the_setting() {
             "[Unit]\nWants=x-%f.service y.service\n[Service]\nExecStart=/bin/true\n",
             &["error a.service:2"],
             LoadState::Loaded,
-            |u| u.config.unit.wants.join(" "),
+            |u| u.config.unit.deps.list(UnitDep::Wants).join(" "),
             "y.service",
         ),
         (
@@ -813,7 +817,7 @@ fn unresolvable_specifiers_drop_the_setting() {
             "[Unit]\nAfter=x-%I.service\n[Service]\nExecStart=/bin/true\n",
             &["error a.service:2"],
             LoadState::Loaded,
-            |u| u.config.unit.after.join(" "),
+            |u| u.config.unit.deps.list(UnitDep::After).join(" "),
             "",
         ),
         (
@@ -850,7 +854,7 @@ fn unresolvable_specifiers_drop_the_setting() {
             "[Service]\nExecStart=/bin/true\nExecStartPre=-/bin/x %Z\nExecStartPre=/bin/y\n",
             &["warning a.service:3"],
             LoadState::Loaded,
-            |u| argvs(&service(u).exec_start_pre).join(","),
+            |u| argvs(&service(u).rare.exec_start_pre).join(","),
             "/bin/y",
         ),
         (
@@ -913,7 +917,7 @@ fn paths_systemd_refuses_the_unit_for_or_completes() {
             "[Service]\nType=forking\nExecStart=/bin/true\nPIDFile=nginx/nginx.pid\n",
             &[],
             LoadState::Loaded,
-            |u| format!("{:?}", service(u).pid_file),
+            |u| format!("{:?}", service(u).rare.pid_file),
             "Some(\"/run/nginx/nginx.pid\")",
         ),
     ];
@@ -1501,7 +1505,7 @@ fn every_surveyed_directive_loads_cleanly_into_a_typed_field() {
             .config
             .unsupported
             .iter()
-            .chain(&u.config.unknown)
+            .chain(u.config.unknown.iter())
             .map(|a| a.key.as_str())
             .collect();
         if u.load_state != LoadState::Loaded || !u.diagnostics.is_empty() || !leftovers.is_empty() {
@@ -1540,9 +1544,9 @@ fn surveyed_directives_have_the_right_typed_values() {
     let u = load_sample("service", "Service", "OOMScoreAdjust", "-900");
     assert_eq!(exec_ctx(&u).oom_score_adjust, Some(-900));
     let u = load_sample("service", "Service", "TimeoutStartSec", "0");
-    assert_eq!(service(&u).timeout_start_sec, Some(0));
+    assert_eq!(service(&u).rare.timeout_start_sec, Some(0));
     let u = load_sample("service", "Service", "WatchdogSec", "3min");
-    assert_eq!(service(&u).watchdog_sec, Some(180 * SEC));
+    assert_eq!(service(&u).rare.watchdog_sec, Some(180 * SEC));
     let u = load_sample("service", "Service", "KillSignal", "SIGQUIT");
     assert_eq!(contexts(&u).1.kill_signal, Some(3));
     let u = load_sample("service", "Service", "Environment", "\"LANG=C\" A= B=");
@@ -1556,7 +1560,7 @@ fn surveyed_directives_have_the_right_typed_values() {
     );
     let u = load_sample("service", "Unit", "OnFailure", "e2scrub_fail@%n.service");
     assert_eq!(
-        u.config.unit.on_failure,
+        u.config.unit.deps.list(UnitDep::OnFailure),
         ["e2scrub_fail@test.service.service"]
     );
     let u = load_sample("socket", "Socket", "ListenDatagram", "0.0.0.0:111");
@@ -1588,7 +1592,7 @@ fn legacy_spellings_are_accepted_and_warned_about_only_where_systemd_warns() {
             &[],
             |u| {
                 let c = &u.config.unit;
-                format!("{:?} {:?}", c.start_limit_interval_sec, c.start_limit_burst)
+                format!("{:?} {:?}", c.rare.start_limit_interval_sec, c.rare.start_limit_burst)
             },
             "Some(60000000) Some(3)",
         ),
@@ -1596,7 +1600,7 @@ fn legacy_spellings_are_accepted_and_warned_about_only_where_systemd_warns() {
             "StartLimitInterval= in [Unit]",
             "[Unit]\nStartLimitInterval=10s\n[Service]\nExecStart=/bin/true\n",
             &[],
-            |u| format!("{:?}", u.config.unit.start_limit_interval_sec),
+            |u| format!("{:?}", u.config.unit.rare.start_limit_interval_sec),
             "Some(10000000)",
         ),
         (
@@ -1606,7 +1610,7 @@ fn legacy_spellings_are_accepted_and_warned_about_only_where_systemd_warns() {
             &[],
             |u| {
                 let s = service(u);
-                format!("{:?} {:?}", s.timeout_start_sec, s.timeout_stop_sec)
+                format!("{:?} {:?}", s.rare.timeout_start_sec, s.rare.timeout_stop_sec)
             },
             "Some(300000000) Some(5000000)",
         ),
@@ -1615,7 +1619,7 @@ fn legacy_spellings_are_accepted_and_warned_about_only_where_systemd_warns() {
             "BindTo=",
             "[Unit]\nBindTo=a.service\n[Service]\nExecStart=/bin/true\n",
             &[],
-            |u| u.config.unit.binds_to.join(" "),
+            |u| u.config.unit.deps.list(UnitDep::BindsTo).join(" "),
             "a.service",
         ),
         (
@@ -1657,7 +1661,11 @@ fn legacy_spellings_are_accepted_and_warned_about_only_where_systemd_warns() {
             &["warning a.service:2", "warning a.service:3"],
             |u| {
                 let c = &u.config.unit;
-                format!("{:?} {:?}", c.requires, c.requisite)
+                format!(
+                    "{:?} {:?}",
+                    c.deps.list(UnitDep::Requires),
+                    c.deps.list(UnitDep::Requisite)
+                )
             },
             "[\"a.service\"] [\"b.service\"]",
         ),
@@ -1684,7 +1692,11 @@ fn legacy_spellings_are_accepted_and_warned_about_only_where_systemd_warns() {
             &[],
             |u| {
                 let c = &u.config.unit;
-                format!("{:?} {:?}", c.propagates_reload_to, c.reload_propagated_from)
+                format!(
+                    "{:?} {:?}",
+                    c.deps.list(UnitDep::PropagatesReloadTo),
+                    c.deps.list(UnitDep::ReloadPropagatedFrom)
+                )
             },
             "[\"a.service\"] [\"b.service\"]",
         ),
@@ -1707,4 +1719,111 @@ fn legacy_spellings_are_accepted_and_warned_about_only_where_systemd_warns() {
         assert_eq!(diag_places(&u), *want_diags, "{what}: {:#?}", u.diagnostics);
         assert_eq!(get(&u), *want, "{what}");
     }
+}
+
+/// The manager keeps every loaded unit's model, so the groups of settings most units leave
+/// alone take no memory until one of their settings is given, and give it back when a
+/// later assignment resets them. Each case: the unit file, then whether `[Unit]`'s rare
+/// group, its conditions, `[Service]`'s rare group and the directives kept aside are
+/// allocated.
+#[test]
+fn rarely_set_groups_are_allocated_only_when_set() {
+    let cases: &[(&str, &str, [bool; 4])] = &[
+        (
+            "a plain service",
+            "[Unit]\nDescription=x\nWants=b.service\nAfter=b.service\n\
+             [Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
+            [false, false, false, false],
+        ),
+        (
+            "Documentation= is a rare [Unit] setting",
+            "[Unit]\nDocumentation=man:x(1)\n[Service]\nExecStart=/bin/true\n",
+            [true, false, false, false],
+        ),
+        (
+            "a condition",
+            "[Unit]\nConditionPathExists=/x\n[Service]\nExecStart=/bin/true\n",
+            [false, true, false, false],
+        ),
+        (
+            "a condition list reset to empty",
+            "[Unit]\nConditionPathExists=/x\nConditionPathExists=\n\
+             [Service]\nExecStart=/bin/true\n",
+            [false, false, false, false],
+        ),
+        (
+            "ExecReload= is a rare [Service] setting",
+            "[Service]\nExecStart=/bin/true\nExecReload=/bin/kill -HUP $MAINPID\n",
+            [false, false, true, false],
+        ),
+        (
+            "TimeoutSec= set, then reset",
+            "[Service]\nExecStart=/bin/true\nTimeoutSec=5\nTimeoutSec=\n",
+            [false, false, false, false],
+        ),
+        (
+            "an invalid rare value leaves the group unallocated",
+            "[Service]\nExecStart=/bin/true\nRestartSec=soon\n",
+            [false, false, false, false],
+        ),
+        (
+            "an X- key is kept aside",
+            "[Service]\nExecStart=/bin/true\nX-Thing=1\n",
+            [false, false, false, true],
+        ),
+    ];
+    for (what, text, [unit_rare, conditions, service_rare, aside]) in cases {
+        let u = load_one("a.service", text);
+        let c = &u.config;
+        assert_eq!(c.unit.rare.is_set(), *unit_rare, "{what}: [Unit] rare");
+        assert_eq!(
+            c.unit.conditions.is_set(),
+            *conditions,
+            "{what}: conditions"
+        );
+        assert_eq!(
+            service(&u).rare.is_set(),
+            *service_rare,
+            "{what}: [Service] rare"
+        );
+        assert_eq!(c.extensions.is_set(), *aside, "{what}: extensions");
+        assert!(!c.unsupported.is_set() && !c.unknown.is_set(), "{what}");
+    }
+}
+
+/// The dependency directives share one list: each name once, with the directives that
+/// name it, sorted by name; a name listed twice, or by a drop-in again, is stored once.
+#[test]
+fn dependency_names_are_stored_once_with_their_directives() {
+    let u = load_files(
+        &[
+            (
+                "a.service",
+                "[Unit]\nWants=c.service b.service\nAfter=b.service\nRequires=b.service\n\
+                 Wants=c.service\n[Service]\nExecStart=/bin/true\n",
+            ),
+            ("a.service.d/x.conf", "[Unit]\nBefore=d.service c.service\n"),
+        ],
+        "a.service",
+    );
+    assert_clean(&u, "a.service");
+    let deps = &u.config.unit.deps;
+    assert_eq!(
+        deps.iter().collect::<Vec<_>>(),
+        [
+            (UnitDep::Requires, "b.service"),
+            (UnitDep::Wants, "b.service"),
+            (UnitDep::Wants, "c.service"),
+            (UnitDep::Before, "c.service"),
+            (UnitDep::Before, "d.service"),
+            (UnitDep::After, "b.service"),
+        ]
+    );
+    assert!(deps.contains(UnitDep::After, "b.service"));
+    assert!(!deps.contains(UnitDep::After, "c.service"));
+    assert_eq!(
+        format!("{deps:?}"),
+        "{Requires: [\"b.service\"], Wants: [\"b.service\", \"c.service\"], \
+         Before: [\"c.service\", \"d.service\"], After: [\"b.service\"]}"
+    );
 }

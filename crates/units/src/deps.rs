@@ -30,7 +30,7 @@ use unitfile::model::exec::{Input, StdInput, StdOutput, WorkingDirectory};
 use unitfile::model::service::ServiceType;
 use unitfile::model::types::{Listen, SocketAddress};
 use unitfile::model::{
-    Automount, ExecContext, Kind, Mount, PathUnit, Socket, Swap, Timer, UnitConfig,
+    Automount, ExecContext, Kind, Mount, PathUnit, Socket, Swap, Timer, UnitConfig, UnitDep,
 };
 use unitfile::name::{self, UnitName, UnitType};
 
@@ -205,12 +205,6 @@ impl Edges {
         }
     }
 
-    fn add_all(&mut self, kind: Dependency, others: &[String]) {
-        for o in others {
-            self.add(kind, o);
-        }
-    }
-
     /// Two kinds to the same unit, in systemd's order (`unit_add_two_dependencies`).
     fn add_two(&mut self, first: Dependency, second: Dependency, other: &str) {
         self.add(first, other);
@@ -221,24 +215,32 @@ impl Edges {
 /// The `[Unit]` lists, including what `.wants/`, `.requires/` and `.upholds/`
 /// directories added to them. `RequiresMountsFor=` is in [`mount_paths`].
 fn explicit(e: &mut Edges, config: &UnitConfig) {
+    for (kind, other) in config.unit.deps.iter() {
+        e.add(dependency_of(kind), other);
+    }
+}
+
+/// The edge a `[Unit]` dependency directive stands for.
+fn dependency_of(kind: UnitDep) -> Dependency {
     use Dependency::*;
-    let u = &config.unit;
-    e.add_all(Requires, &u.requires);
-    e.add_all(Requisite, &u.requisite);
-    e.add_all(Wants, &u.wants);
-    e.add_all(BindsTo, &u.binds_to);
-    e.add_all(PartOf, &u.part_of);
-    e.add_all(Upholds, &u.upholds);
-    e.add_all(Conflicts, &u.conflicts);
-    e.add_all(Before, &u.before);
-    e.add_all(After, &u.after);
-    e.add_all(OnFailure, &u.on_failure);
-    e.add_all(OnSuccess, &u.on_success);
-    e.add_all(PropagatesReloadTo, &u.propagates_reload_to);
-    e.add_all(ReloadPropagatedFrom, &u.reload_propagated_from);
-    e.add_all(PropagatesStopTo, &u.propagates_stop_to);
-    e.add_all(StopPropagatedFrom, &u.stop_propagated_from);
-    e.add_all(JoinsNamespaceOf, &u.joins_namespace_of);
+    match kind {
+        UnitDep::Requires => Requires,
+        UnitDep::Requisite => Requisite,
+        UnitDep::Wants => Wants,
+        UnitDep::BindsTo => BindsTo,
+        UnitDep::PartOf => PartOf,
+        UnitDep::Upholds => Upholds,
+        UnitDep::Conflicts => Conflicts,
+        UnitDep::Before => Before,
+        UnitDep::After => After,
+        UnitDep::OnFailure => OnFailure,
+        UnitDep::OnSuccess => OnSuccess,
+        UnitDep::PropagatesReloadTo => PropagatesReloadTo,
+        UnitDep::ReloadPropagatedFrom => ReloadPropagatedFrom,
+        UnitDep::PropagatesStopTo => PropagatesStopTo,
+        UnitDep::StopPropagatedFrom => StopPropagatedFrom,
+        UnitDep::JoinsNamespaceOf => JoinsNamespaceOf,
+    }
 }
 
 /// What a unit's type and settings imply, whatever `DefaultDependencies=` says.
@@ -247,14 +249,14 @@ fn implicit(e: &mut Edges, name: &UnitName, config: &UnitConfig, host: &Host) {
     match &config.kind {
         Kind::Service(s) => {
             // systemd.service(5): the sockets of `Sockets=` are pulled in and ordered before.
-            for sock in s.sockets.iter().filter(|s| s.ends_with(".socket")) {
+            for sock in s.rare.sockets.iter().filter(|s| s.ends_with(".socket")) {
                 e.add_two(Wants, After, sock);
                 e.add(TriggeredBy, sock);
             }
             exec_dependencies(e, &s.exec, journal_logging_service(&s.exec));
             slice_membership(e, name, s.cgroup.slice.as_deref(), None);
             // A D-Bus service needs the bus (systemd.service(5), `Type=dbus`).
-            if s.effective_type() == ServiceType::Dbus && s.bus_name.is_some() {
+            if s.effective_type() == ServiceType::Dbus && s.rare.bus_name.is_some() {
                 e.add(Requires, DBUS_SOCKET);
                 e.add(After, DBUS_SOCKET);
             }
@@ -751,7 +753,7 @@ fn mount_default_dependencies(e: &mut Edges, name: &UnitName, m: &Mount, host: &
 /// and `/var/tmp` for `PrivateTmp=`. Paths are simplified (`//` and `.` removed);
 /// duplicates and paths with `..` are dropped.
 pub fn mount_paths(name: &UnitName, config: &UnitConfig) -> Vec<String> {
-    let mut paths: Vec<String> = config.unit.requires_mounts_for.clone();
+    let mut paths: Vec<String> = config.unit.rare.requires_mounts_for.clone();
     match &config.kind {
         Kind::Service(s) => exec_mount_paths(&mut paths, &s.exec),
         Kind::Socket(s) => {
@@ -1074,7 +1076,8 @@ mod tests {
                 &[],
             ),
             case(
-                "every [Unit] list, explicit edges first and in list order",
+                "every [Unit] list, explicit edges first, directive by directive, each \
+                 sorted by name",
                 "e.service",
                 "[Unit]\nDefaultDependencies=no\nRequires=r.service\nRequisite=q.service\n\
                  Wants=w.service\nBindsTo=b.service\nPartOf=p.service\nUpholds=u.service\n\
@@ -1759,8 +1762,8 @@ mod tests {
                 (After, "b.socket"),
                 (After, "rq.service"),
                 (After, "a.service"),
-                (After, "x.target"),
                 (After, "tm.timer"),
+                (After, "x.target"),
                 (After, "up.service"),
             ])
         );

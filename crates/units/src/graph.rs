@@ -4,10 +4,11 @@
 //!
 //! Storage is one sorted edge list per unit, indexed by the unit's number: the registry
 //! hands out numbers densely from 0, so a vector beats a map, and a flat list of
-//! `(kind, other unit)` pairs (8 bytes each) beats a map of sets per kind, which costs
-//! a tree node per kind and per edge. Keeping each list sorted by kind, then unit, gives
-//! the same ascending order for [`Graph::get`] as the sets did, and binary search finds
-//! an edge or a kind's run of edges.
+//! `(kind, other unit)` pairs packed into 4 bytes each beats a map of sets per kind, which
+//! costs a tree node per kind and per edge. Keeping each list sorted by kind, then unit,
+//! gives the same ascending order for [`Graph::get`] as the sets did, and binary search
+//! finds an edge or a kind's run of edges. The packing leaves 27 bits for the unit: a unit
+//! numbered [`MAX_UNIT`] or above has no edges (no manager comes near 134 million units).
 
 use std::fmt;
 
@@ -95,8 +96,71 @@ impl Dependency {
     }
 }
 
-/// One edge as stored on a unit: its kind and the unit at the other end.
-type Edge = (Dependency, UnitId);
+/// Every kind, by its number (`kind as usize`).
+const KINDS: [Dependency; 29] = {
+    use Dependency::*;
+    [
+        Requires,
+        RequiredBy,
+        Requisite,
+        RequisiteOf,
+        Wants,
+        WantedBy,
+        BindsTo,
+        BoundBy,
+        PartOf,
+        ConsistsOf,
+        Upholds,
+        UpheldBy,
+        Conflicts,
+        ConflictedBy,
+        Before,
+        After,
+        OnSuccess,
+        OnSuccessOf,
+        OnFailure,
+        OnFailureOf,
+        Triggers,
+        TriggeredBy,
+        PropagatesReloadTo,
+        ReloadPropagatedFrom,
+        PropagatesStopTo,
+        StopPropagatedFrom,
+        JoinsNamespaceOf,
+        InSlice,
+        SliceOf,
+    ]
+};
+
+/// Bits of an [`Edge`] that hold the other unit; the kind is above them.
+const UNIT_BITS: u32 = 27;
+/// The first unit number an edge cannot hold.
+pub const MAX_UNIT: u32 = 1 << UNIT_BITS;
+
+/// One edge as stored on a unit: its kind in the top 5 bits, the unit at the other end in
+/// the low 27. Comparing the packed numbers orders by kind, then unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Edge(u32);
+
+impl Edge {
+    /// `None` for a unit numbered [`MAX_UNIT`] or above.
+    fn new(kind: Dependency, other: UnitId) -> Option<Edge> {
+        (other.0 < MAX_UNIT).then(|| Edge(kind_start(kind) | other.0))
+    }
+
+    fn kind(self) -> Option<Dependency> {
+        KINDS.get((self.0 >> UNIT_BITS) as usize).copied()
+    }
+
+    fn other(self) -> UnitId {
+        UnitId(self.0 & (MAX_UNIT - 1))
+    }
+}
+
+/// The smallest packed edge of `kind`; 29 kinds fit below `u32::MAX`.
+fn kind_start(kind: Dependency) -> u32 {
+    (kind as u32) << UNIT_BITS
+}
 
 /// Edges per unit and kind, in a deterministic (sorted) order.
 ///
@@ -135,22 +199,27 @@ impl Graph {
             return;
         }
         // Both ends are checked before either is stored, so an edge never exists one way only.
-        let (Some(f), Some(t)) = (slot(from), slot(to)) else {
+        let (Some(f), Some(t), Some(forward), Some(backward)) = (
+            slot(from),
+            slot(to),
+            Edge::new(dep, to),
+            Edge::new(dep.inverse(), from),
+        ) else {
             return;
         };
         self.grow_to(f.max(t));
-        self.insert(f, (dep, to));
-        self.insert(t, (dep.inverse(), from));
+        self.insert(f, forward);
+        self.insert(t, backward);
     }
 
     /// The units `u` has an edge of kind `dep` to, ascending.
     pub fn get(&self, u: UnitId, dep: Dependency) -> impl Iterator<Item = UnitId> + '_ {
-        self.of_kind(u, dep).iter().map(|&(_, other)| other)
+        self.of_kind(u, dep).iter().map(|e| e.other())
     }
 
     pub fn has(&self, from: UnitId, dep: Dependency, to: UnitId) -> bool {
         self.of_kind(from, dep)
-            .binary_search_by_key(&to, |&(_, other)| other)
+            .binary_search_by_key(&to, |e| e.other())
             .is_ok()
     }
 
@@ -161,9 +230,12 @@ impl Graph {
         };
         // Taking the list frees its memory; the unit keeps an empty (unallocated) slot.
         let mine = std::mem::take(mine);
-        for (dep, other) in mine {
-            if let Some(theirs) = slot(other).and_then(|i| self.edges.get_mut(i)) {
-                if let Ok(pos) = theirs.binary_search(&(dep.inverse(), u)) {
+        for edge in mine {
+            let Some(back) = edge.kind().and_then(|dep| Edge::new(dep.inverse(), u)) else {
+                continue;
+            };
+            if let Some(theirs) = slot(edge.other()).and_then(|i| self.edges.get_mut(i)) {
+                if let Ok(pos) = theirs.binary_search(&back) {
                     theirs.remove(pos);
                 }
             }
@@ -197,9 +269,10 @@ impl Graph {
         let Some(list) = slot(u).and_then(|i| self.edges.get(i)) else {
             return &[];
         };
-        let start = list.partition_point(|&(d, _)| d < dep);
-        let end = list.partition_point(|&(d, _)| d <= dep);
-        list.get(start..end).unwrap_or_default()
+        let start = list.partition_point(|e| e.0 < kind_start(dep));
+        let from_kind = list.get(start..).unwrap_or_default();
+        let len = from_kind.partition_point(|e| e.kind() == Some(dep));
+        from_kind.get(..len).unwrap_or_default()
     }
 }
 
@@ -268,8 +341,26 @@ mod tests {
 
     /// The edge lists are what bounds the graph's memory: pin their element size.
     #[test]
-    fn an_edge_takes_eight_bytes() {
-        assert_eq!(std::mem::size_of::<Edge>(), 8);
+    fn an_edge_takes_four_bytes() {
+        assert_eq!(std::mem::size_of::<Edge>(), 4);
+    }
+
+    /// Every kind survives the packing, with units up to the last one that fits.
+    #[test]
+    fn edges_pack_every_kind_and_unit_number() {
+        for (i, d) in ALL.into_iter().enumerate() {
+            assert_eq!(KINDS.get(i), Some(&d), "KINDS is in declaration order");
+            for u in [0, 1, 12345, MAX_UNIT - 1] {
+                let e = Edge::new(d, UnitId(u)).unwrap();
+                assert_eq!((e.kind(), e.other()), (Some(d), UnitId(u)));
+            }
+            assert_eq!(Edge::new(d, UnitId(MAX_UNIT)), None);
+        }
+        // An edge to a unit the packing cannot hold is not stored, in either direction.
+        let mut g = Graph::new();
+        g.add(UnitId(0), Requires, UnitId(MAX_UNIT));
+        g.add(UnitId(MAX_UNIT), Requires, UnitId(0));
+        assert_eq!(g, Graph::new());
     }
 
     /// `get` yields the units of one kind ascending, whatever order they were added in,

@@ -57,6 +57,7 @@ use crate::exit::{ExitClean, ExitStatus, SIGHUP, SIGKILL};
 use crate::ActiveState;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 use unitfile::exec::ExecCommand;
 use unitfile::model::exec::KillMode;
 use unitfile::model::service::{NotifyAccess, Restart, ServiceType, TimeoutMode};
@@ -473,7 +474,7 @@ pub struct ServiceSnapshot {
 const STATUS_TEXT_MAX: usize = 3 * 1024;
 
 impl Service {
-    pub fn new(config: &unitfile::model::Service, unit: &UnitSection) -> Service {
+    pub fn new(config: &Arc<unitfile::model::Service>, unit: &UnitSection) -> Service {
         Service::with_config(ServiceConfig::new(config, unit))
     }
 
@@ -589,7 +590,7 @@ impl Service {
                 at,
             });
         }
-        let pid_file = s.config.pid_file.clone();
+        let pid_file = s.config.pid_file().map(str::to_string);
         match (s.lookup, pid_file) {
             (Some(Lookup::PidFileAfterStart | Lookup::PidFileAfterStartPost), Some(path)) => {
                 effects.push(Effect::ReadPidFile(path))
@@ -665,7 +666,7 @@ impl Service {
 
     /// The watchdog period the main process is told about (`$WATCHDOG_USEC`), if any.
     pub fn watchdog_usec(&self) -> Option<Usec> {
-        let usec = self.watchdog_override.unwrap_or(self.config.watchdog);
+        let usec = self.watchdog_override.unwrap_or(self.config.watchdog());
         (usec != 0 && usec != USEC_INFINITY).then_some(usec)
     }
 
@@ -673,10 +674,10 @@ impl Service {
     /// `NotifyAccess=none`, control processes with `exec` or `all`.
     pub fn needs_notify_socket(&self, role: Role) -> bool {
         match role {
-            Role::Main => self.config.notify_access != NotifyAccess::None,
+            Role::Main => self.config.notify_access() != NotifyAccess::None,
             Role::Control(_) => {
                 matches!(
-                    self.config.notify_access,
+                    self.config.notify_access(),
                     NotifyAccess::Exec | NotifyAccess::All
                 )
             }
@@ -834,8 +835,8 @@ impl Service {
         if let Some(pid) = self.main_pid() {
             extra_env.push(("MAINPID".to_string(), pid.to_string()));
         }
-        if let Some(path) = &self.config.pid_file {
-            extra_env.push(("PIDFILE".to_string(), path.clone()));
+        if let Some(path) = self.config.pid_file() {
+            extra_env.push(("PIDFILE".to_string(), path.to_string()));
         }
         if matches!(kind, ExecKind::Stop | ExecKind::StopPost) {
             extra_env.push((
@@ -1000,7 +1001,7 @@ impl Service {
         }
         self.control = None;
         self.reload_result = ServiceResult::Success;
-        let timeout = self.config.timeout_start;
+        let timeout = self.config.timeout_start();
         if self.spawn(
             Role::Control(ExecKind::Reload),
             ExecKind::Reload,
@@ -1031,7 +1032,7 @@ impl Service {
 
     fn enter_condition(&mut self) {
         self.control = None;
-        let timeout = self.config.timeout_start;
+        let timeout = self.config.timeout_start();
         let role = Role::Control(ExecKind::Condition);
         if self.spawn(role, ExecKind::Condition, 0, timeout) {
             self.set_state(ServiceState::Condition);
@@ -1042,7 +1043,7 @@ impl Service {
 
     fn enter_start_pre(&mut self) {
         self.control = None;
-        let timeout = self.config.timeout_start;
+        let timeout = self.config.timeout_start();
         let role = Role::Control(ExecKind::StartPre);
         if self.spawn(role, ExecKind::StartPre, 0, timeout) {
             self.set_state(ServiceState::StartPre);
@@ -1055,7 +1056,7 @@ impl Service {
         self.control = None;
         self.main = None;
         let service_type = self.config.service_type;
-        if self.config.exec_start.is_empty() {
+        if self.config.commands(ExecKind::Start).is_empty() {
             if service_type != ServiceType::Oneshot {
                 self.log("there is no ExecStart= to run".into());
                 self.enter_signal(ServiceState::StopSigterm, ServiceResult::Resources);
@@ -1075,7 +1076,7 @@ impl Service {
         let timeout = if simple {
             USEC_INFINITY
         } else {
-            self.config.timeout_start
+            self.config.timeout_start()
         };
         let role = if service_type == ServiceType::Forking {
             Role::Control(ExecKind::Start)
@@ -1093,7 +1094,7 @@ impl Service {
     fn enter_start_post(&mut self) {
         self.control = None;
         self.reset_watchdog();
-        let timeout = self.config.timeout_start;
+        let timeout = self.config.timeout_start();
         let role = Role::Control(ExecKind::StartPost);
         if self.spawn(role, ExecKind::StartPost, 0, timeout) {
             self.set_state(ServiceState::StartPost);
@@ -1115,11 +1116,11 @@ impl Service {
                 NotifyState::Stopping => self.enter_stop_by_notify(),
                 NotifyState::Unknown | NotifyState::Ready => {
                     self.set_state(ServiceState::Running);
-                    let at = self.active_enter.saturating_add(self.config.runtime_max);
+                    let at = self.active_enter.saturating_add(self.config.runtime_max());
                     self.arm_timer(TimerKind::RuntimeMax, at);
                 }
             }
-        } else if self.config.remain_after_exit {
+        } else if self.config.remain_after_exit() {
             self.set_state(ServiceState::Exited);
         } else {
             self.enter_stop(ServiceResult::Success);
@@ -1127,14 +1128,14 @@ impl Service {
     }
 
     fn enter_reload_by_notify(&mut self) {
-        let timeout = self.config.timeout_start;
+        let timeout = self.config.timeout_start();
         self.arm_timer_in(TimerKind::Start, timeout);
         self.set_state(ServiceState::Reload);
     }
 
     fn enter_stop_by_notify(&mut self) {
         // The service said it is stopping: as if it had been sent SIGTERM.
-        let timeout = self.config.timeout_stop;
+        let timeout = self.config.timeout_stop();
         self.arm_timer_in(TimerKind::Stop, timeout);
         self.set_state(ServiceState::StopSigterm);
     }
@@ -1144,7 +1145,7 @@ impl Service {
             self.result = f;
         }
         self.control = None;
-        let timeout = self.config.timeout_stop;
+        let timeout = self.config.timeout_stop();
         if self.spawn(Role::Control(ExecKind::Stop), ExecKind::Stop, 0, timeout) {
             self.set_state(ServiceState::Stop);
         } else {
@@ -1157,7 +1158,7 @@ impl Service {
             self.result = f;
         }
         self.control = None;
-        let timeout = self.config.timeout_stop;
+        let timeout = self.config.timeout_stop();
         let role = Role::Control(ExecKind::StopPost);
         if self.spawn(role, ExecKind::StopPost, 0, timeout) {
             self.set_state(ServiceState::StopPost);
@@ -1179,17 +1180,17 @@ impl Service {
         let watchdog = matches!(state, StopWatchdog | FinalWatchdog);
         if self.kill_for(state) {
             let (kind, timeout) = if watchdog {
-                (TimerKind::Abort, self.config.timeout_abort)
+                (TimerKind::Abort, self.config.timeout_abort())
             } else {
-                (TimerKind::Stop, self.config.timeout_stop)
+                (TimerKind::Stop, self.config.timeout_stop())
             };
             self.arm_timer_in(kind, timeout);
             self.set_state(state);
-        } else if matches!(state, StopWatchdog | StopSigterm) && self.config.send_sigkill {
+        } else if matches!(state, StopWatchdog | StopSigterm) && self.config.send_sigkill() {
             self.enter_signal(StopSigkill, ServiceResult::Success);
         } else if matches!(state, StopWatchdog | StopSigterm | StopSigkill) {
             self.enter_stop_post(ServiceResult::Success);
-        } else if matches!(state, FinalWatchdog | FinalSigterm) && self.config.send_sigkill {
+        } else if matches!(state, FinalWatchdog | FinalSigterm) && self.config.send_sigkill() {
             self.enter_signal(FinalSigkill, ServiceResult::Success);
         } else {
             self.enter_dead(ServiceResult::Success, true);
@@ -1202,18 +1203,18 @@ impl Service {
         use ServiceState::*;
         let config = &self.config;
         let (signal, terminate) = match state {
-            StopWatchdog | FinalWatchdog => (config.watchdog_signal, false),
-            StopSigkill | FinalSigkill => (config.final_kill_signal, false),
-            _ => (config.kill_signal, true),
+            StopWatchdog | FinalWatchdog => (config.watchdog_signal(), false),
+            StopSigkill | FinalSigkill => (config.final_kill_signal(), false),
+            _ => (config.kill_signal(), true),
         };
         let is_kill = matches!(state, StopSigkill | FinalSigkill);
-        let whole_cgroup = match config.kill_mode {
+        let whole_cgroup = match config.kill_mode() {
             KillMode::None => return false,
             KillMode::ControlGroup => true,
             KillMode::Mixed => is_kill,
             KillMode::Process => false,
         };
-        let send_sighup = config.send_sighup && terminate && signal != SIGHUP;
+        let send_sighup = config.send_sighup() && terminate && signal != SIGHUP;
         let (main, control) = (self.main.is_some(), self.control.is_some());
         let target = if whole_cgroup && (main || control || self.cgroup_populated) {
             Some(KillTarget::Cgroup)
@@ -1249,7 +1250,7 @@ impl Service {
         let restart = allow_restart && self.shall_restart();
         self.set_state(end);
         if restart {
-            let usec = self.config.restart_usec;
+            let usec = self.config.restart_usec();
             self.arm_timer_in(TimerKind::Restart, usec);
             self.set_state(ServiceState::AutoRestart);
         } else {
@@ -1265,16 +1266,16 @@ impl Service {
             return false;
         }
         if let Some(status) = self.main_exit {
-            if status.is_listed(&self.config.restart_prevent) {
+            if status.is_listed(self.config.restart_prevent()) {
                 return false;
             }
-            if status.is_listed(&self.config.restart_force) {
+            if status.is_listed(self.config.restart_force()) {
                 return true;
             }
         }
         use ServiceResult as R;
         let result = self.result;
-        match self.config.restart {
+        match self.config.restart() {
             Restart::No => false,
             Restart::Always => result != R::ExecCondition,
             Restart::OnSuccess => result == R::Success,
@@ -1303,9 +1304,9 @@ impl Service {
             self.state,
             Condition | StartPre | Start | StartPost | Running | Reload
         ) {
-            self.config.timeout_start
+            self.config.timeout_start()
         } else {
-            self.config.timeout_stop
+            self.config.timeout_stop()
         };
         let index = control.index.saturating_add(1);
         self.spawn(Role::Control(control.kind), control.kind, index, timeout);
@@ -1344,7 +1345,7 @@ impl Service {
         } else {
             ExitClean::Daemon
         };
-        let mut f = if status.is_clean(clean, &self.config.success_status) {
+        let mut f = if status.is_clean(clean, self.config.success_status()) {
             ServiceResult::Success
         } else {
             ServiceResult::of_exit(status)
@@ -1359,7 +1360,7 @@ impl Service {
         };
         if self
             .config
-            .exec_start
+            .commands(ExecKind::Start)
             .get(index)
             .is_some_and(|c| c.flags.ignore_failure)
         {
@@ -1379,10 +1380,10 @@ impl Service {
         let next = self.main_index.saturating_add(1);
         if service_type == ServiceType::Oneshot
             && f == ServiceResult::Success
-            && next < self.config.exec_start.len()
+            && next < self.config.commands(ExecKind::Start).len()
             && self.state == Start
         {
-            let timeout = self.config.timeout_start;
+            let timeout = self.config.timeout_start();
             self.spawn(Role::Main, ExecKind::Start, next, timeout);
             return;
         }
@@ -1404,8 +1405,8 @@ impl Service {
                 // Only READY=1 makes a notify service running.
                 if f != ServiceResult::Success {
                     self.enter_signal(StopSigterm, f);
-                } else if !self.config.remain_after_exit
-                    || self.config.notify_access == NotifyAccess::Main
+                } else if !self.config.remain_after_exit()
+                    || self.config.notify_access() == NotifyAccess::Main
                 {
                     self.enter_signal(StopSigterm, ServiceResult::Protocol);
                 }
@@ -1433,7 +1434,7 @@ impl Service {
     fn control_exited(&mut self, control: Control, status: ExitStatus) {
         use ServiceState::*;
         self.control = None;
-        let mut f = if status.is_clean(ExitClean::Command, &self.config.success_status) {
+        let mut f = if status.is_clean(ExitClean::Command, self.config.success_status()) {
             ServiceResult::Success
         } else {
             ServiceResult::of_exit(status)
@@ -1487,10 +1488,10 @@ impl Service {
                 }
                 if f != ServiceResult::Success {
                     self.enter_signal(StopSigterm, f);
-                } else if let Some(path) = self.config.pid_file.clone() {
+                } else if let Some(path) = self.config.pid_file().map(str::to_string) {
                     self.lookup = Some(Lookup::PidFileAfterStart);
                     self.effects.push(Effect::ReadPidFile(path));
-                } else if !self.main_pid_known && self.config.guess_main_pid {
+                } else if !self.main_pid_known && self.config.guess_main_pid() {
                     self.lookup = Some(Lookup::GuessAfterStart);
                     self.effects.push(Effect::GuessMainPid);
                 } else {
@@ -1500,10 +1501,10 @@ impl Service {
             StartPost => {
                 if f != ServiceResult::Success {
                     self.enter_signal(StopSigterm, f);
-                } else if let Some(path) = self.config.pid_file.clone() {
+                } else if let Some(path) = self.config.pid_file().map(str::to_string) {
                     self.lookup = Some(Lookup::PidFileAfterStartPost);
                     self.effects.push(Effect::ReadPidFile(path));
-                } else if !self.main_pid_known && self.config.guess_main_pid {
+                } else if !self.main_pid_known && self.config.guess_main_pid() {
                     self.lookup = Some(Lookup::GuessAfterStartPost);
                     self.effects.push(Effect::GuessMainPid);
                 } else {
@@ -1557,7 +1558,7 @@ impl Service {
         };
         match lookup {
             Lookup::PidFileAfterStart | Lookup::WatchPidFileAfterStart => {
-                let has_start_post = !self.config.exec_start_post.is_empty();
+                let has_start_post = !self.config.commands(ExecKind::StartPost).is_empty();
                 if adopted || has_start_post {
                     // ExecStartPost= may be the one that writes the PID file.
                     self.lookup = None;
@@ -1587,7 +1588,7 @@ impl Service {
             return;
         }
         self.lookup = Some(lookup);
-        if let Some(path) = self.config.pid_file.clone() {
+        if let Some(path) = self.config.pid_file().map(str::to_string) {
             self.effects.push(Effect::WatchPidFile(path));
         }
     }
@@ -1634,7 +1635,7 @@ impl Service {
                 {
                     // No READY=1 can come any more.
                     self.enter_stop_post(ServiceResult::Protocol);
-                } else if self.config.pid_file.is_some()
+                } else if self.config.pid_file().is_some()
                     && matches!(
                         self.lookup,
                         Some(Lookup::WatchPidFileAfterStart | Lookup::PidFileAfterStartPost)
@@ -1692,11 +1693,11 @@ impl Service {
         use ServiceState::*;
         use TimeoutMode as M;
         let timeout = ServiceResult::Timeout;
-        let sigkill = self.config.send_sigkill;
+        let sigkill = self.config.send_sigkill();
         self.log(format!("{} timed out", self.state));
         match self.state {
             Condition | StartPre | Start | StartPost => {
-                match self.config.timeout_start_failure_mode {
+                match self.config.timeout_start_failure_mode() {
                     M::Terminate => self.enter_signal(StopSigterm, timeout),
                     M::Abort => self.enter_signal(StopWatchdog, timeout),
                     M::Kill if sigkill => self.enter_signal(StopSigkill, timeout),
@@ -1715,7 +1716,7 @@ impl Service {
                 self.reload_result = timeout;
                 self.enter_running(ServiceResult::Success);
             }
-            Stop => match self.config.timeout_stop_failure_mode {
+            Stop => match self.config.timeout_stop_failure_mode() {
                 M::Terminate => self.enter_signal(StopSigterm, timeout),
                 M::Abort => self.enter_signal(StopWatchdog, timeout),
                 M::Kill if sigkill => self.enter_signal(StopSigkill, timeout),
@@ -1724,7 +1725,7 @@ impl Service {
             StopWatchdog if sigkill => self.enter_signal(StopSigkill, timeout),
             StopWatchdog => self.enter_stop_post(timeout),
             StopSigterm => {
-                if self.config.timeout_stop_failure_mode == M::Abort {
+                if self.config.timeout_stop_failure_mode() == M::Abort {
                     self.enter_signal(StopWatchdog, timeout);
                 } else if sigkill {
                     self.enter_signal(StopSigkill, timeout);
@@ -1734,7 +1735,7 @@ impl Service {
             }
             // Something survived SIGKILL; nothing more can be done about it.
             StopSigkill => self.enter_stop_post(timeout),
-            StopPost => match self.config.timeout_stop_failure_mode {
+            StopPost => match self.config.timeout_stop_failure_mode() {
                 M::Terminate => self.enter_signal(FinalSigterm, timeout),
                 M::Abort => self.enter_signal(FinalWatchdog, timeout),
                 M::Kill if sigkill => self.enter_signal(FinalSigkill, timeout),
@@ -1743,7 +1744,7 @@ impl Service {
             FinalWatchdog if sigkill => self.enter_signal(FinalSigkill, timeout),
             FinalWatchdog => self.enter_dead(timeout, false),
             FinalSigterm => {
-                if self.config.timeout_stop_failure_mode == M::Abort {
+                if self.config.timeout_stop_failure_mode() == M::Abort {
                     self.enter_signal(FinalWatchdog, timeout);
                 } else if sigkill {
                     self.enter_signal(FinalSigkill, timeout);

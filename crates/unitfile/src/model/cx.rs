@@ -322,11 +322,9 @@ impl<'a> Cx<'a> {
                 Ok((path, argv))
             });
             match expanded {
-                Ok((mut path, mut argv)) => {
-                    path.shrink_to_fit();
-                    argv.iter_mut().for_each(String::shrink_to_fit);
-                    cmd.path = path;
-                    cmd.argv = argv;
+                Ok((path, argv)) => {
+                    cmd.path = path.into_boxed_str();
+                    cmd.argv = crate::exec::Argv::new(argv);
                     slot.push(cmd);
                     slot.shrink_to_fit();
                 }

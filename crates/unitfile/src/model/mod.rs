@@ -25,21 +25,24 @@ pub mod unit;
 
 pub use exec::{CgroupContext, ExecContext, KillContext};
 pub use sandbox::Sandbox;
-pub use service::Service;
+pub use service::{Service, ServiceRare};
 pub use sparse::Sparse;
 pub use types::{Automount, Mount, PathUnit, Scope, Slice, Socket, Swap, Timer};
-pub use unit::{Condition, Install, UnitSection};
+pub use unit::{Condition, Install, UnitDep, UnitDeps, UnitRare, UnitSection};
 
 use crate::diag::Diagnostic;
 use crate::name::{UnitName, UnitType};
 use crate::specifier::SpecifierContext;
 use crate::syntax::Assignment;
 use cx::Cx;
+use std::sync::Arc;
 
 /// The type-specific part of a unit.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
-    Service(Box<Service>),
+    /// Shared (`Arc`) with the manager's state machine of the service, which reads its
+    /// settings from here instead of keeping a copy.
+    Service(Arc<Service>),
     Socket(Box<Socket>),
     Target,
     Device,
@@ -55,7 +58,7 @@ pub enum Kind {
 impl Kind {
     pub fn new(t: UnitType) -> Kind {
         match t {
-            UnitType::Service => Kind::Service(Box::default()),
+            UnitType::Service => Kind::Service(Arc::default()),
             UnitType::Socket => Kind::Socket(Box::default()),
             UnitType::Target => Kind::Target,
             UnitType::Device => Kind::Device,
@@ -101,12 +104,13 @@ pub struct UnitConfig {
     /// Allocated only for units with `[Install]` settings ([`Sparse`]).
     pub install: Sparse<Install>,
     pub kind: Kind,
-    /// Directives systemd knows and sysmaster does not implement yet.
-    pub unsupported: Vec<Assignment>,
+    /// Directives systemd knows and sysmaster does not implement yet. This and the next
+    /// two lists are usually empty, so each costs a pointer until used ([`Sparse`]).
+    pub unsupported: Sparse<Vec<Assignment>>,
     /// Directives nobody knows (typos, newer systemd versions).
-    pub unknown: Vec<Assignment>,
+    pub unknown: Sparse<Vec<Assignment>>,
     /// `X-` keys and `X-` sections.
-    pub extensions: Vec<Assignment>,
+    pub extensions: Sparse<Vec<Assignment>>,
 }
 
 impl UnitConfig {
@@ -115,9 +119,9 @@ impl UnitConfig {
             unit: UnitSection::default(),
             install: Sparse::default(),
             kind: Kind::new(t),
-            unsupported: Vec::new(),
-            unknown: Vec::new(),
-            extensions: Vec::new(),
+            unsupported: Sparse::default(),
+            unknown: Sparse::default(),
+            extensions: Sparse::default(),
         }
     }
 
@@ -146,7 +150,8 @@ impl UnitConfig {
             "Unit" => self.unit.apply(a, cx),
             "Install" => self.install.update(|i| i.apply(a, cx)),
             _ => match &mut self.kind {
-                Kind::Service(s) => s.apply(a, cx, &mut self.unit),
+                // Unique while the unit is being loaded, so this never copies.
+                Kind::Service(s) => Arc::make_mut(s).apply(a, cx, &mut self.unit),
                 Kind::Socket(s) => s.apply(a, cx),
                 Kind::Mount(s) => s.apply(a, cx),
                 Kind::Automount(s) => s.apply(a, cx),

@@ -2,7 +2,7 @@
 
 use super::cx::Cx;
 use super::exec::{apply_contexts, CgroupContext, ExecContext, KillContext, KillMode};
-use super::sparse::Sparse;
+use super::sparse::{shared_default, Sparse};
 use super::unit::{UnitSection, EMERGENCY_ACTIONS};
 use crate::diag::ValueError;
 use crate::exec::ExecCommand;
@@ -81,46 +81,58 @@ const TIMEOUT_MODES: &[(&str, TimeoutMode)] = &[
     ("kill", TimeoutMode::Kill),
 ];
 
+/// `[Service]`. The manager keeps one per loaded service, so what most services leave
+/// unset (every command list but `ExecStart=`, the timeouts, exit statuses, PID file ...)
+/// is in [`ServiceRare`], allocated only when one of its settings is given.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Service {
     pub service_type: Option<ServiceType>,
     pub exit_type: Option<ExitType>,
     pub restart: Option<Restart>,
-    pub pid_file: Option<String>,
-    pub bus_name: Option<String>,
-    pub exec_condition: Vec<ExecCommand>,
-    pub exec_start_pre: Vec<ExecCommand>,
-    pub exec_start: Vec<ExecCommand>,
-    pub exec_start_post: Vec<ExecCommand>,
-    pub exec_reload: Vec<ExecCommand>,
-    pub exec_stop: Vec<ExecCommand>,
-    pub exec_stop_post: Vec<ExecCommand>,
-    pub restart_sec: Option<Usec>,
-    pub timeout_start_sec: Option<Usec>,
-    pub timeout_stop_sec: Option<Usec>,
-    pub timeout_abort_sec: Option<Usec>,
     pub timeout_start_failure_mode: Option<TimeoutMode>,
     pub timeout_stop_failure_mode: Option<TimeoutMode>,
-    pub runtime_max_sec: Option<Usec>,
-    pub watchdog_sec: Option<Usec>,
+    pub notify_access: Option<NotifyAccess>,
+    pub oom_policy: Option<OomPolicy>,
     pub remain_after_exit: Option<bool>,
     pub guess_main_pid: Option<bool>,
     pub permissions_start_only: Option<bool>,
     pub root_directory_start_only: Option<bool>,
     pub non_blocking: Option<bool>,
-    pub restart_prevent_exit_status: Vec<ExitStatusSpec>,
-    pub restart_force_exit_status: Vec<ExitStatusSpec>,
-    pub success_exit_status: Vec<ExitStatusSpec>,
-    pub notify_access: Option<NotifyAccess>,
-    pub sockets: Vec<String>,
-    pub file_descriptor_store_max: Option<u32>,
-    pub oom_policy: Option<OomPolicy>,
+    pub exec_start: Vec<ExecCommand>,
+    /// Allocated only when one of its settings is given ([`Sparse`]).
+    pub rare: Sparse<ServiceRare>,
     /// Allocated only when an exec setting is given ([`Sparse`]).
     pub exec: Sparse<ExecContext>,
     pub kill: KillContext,
     /// Allocated only when a resource-control setting is given ([`Sparse`]).
     pub cgroup: Sparse<CgroupContext>,
 }
+
+/// The `[Service]` settings few services set ([`Sparse`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceRare {
+    pub exec_condition: Vec<ExecCommand>,
+    pub exec_start_pre: Vec<ExecCommand>,
+    pub exec_start_post: Vec<ExecCommand>,
+    pub exec_reload: Vec<ExecCommand>,
+    pub exec_stop: Vec<ExecCommand>,
+    pub exec_stop_post: Vec<ExecCommand>,
+    pub pid_file: Option<String>,
+    pub bus_name: Option<String>,
+    pub restart_sec: Option<Usec>,
+    pub timeout_start_sec: Option<Usec>,
+    pub timeout_stop_sec: Option<Usec>,
+    pub timeout_abort_sec: Option<Usec>,
+    pub runtime_max_sec: Option<Usec>,
+    pub watchdog_sec: Option<Usec>,
+    pub restart_prevent_exit_status: Vec<ExitStatusSpec>,
+    pub restart_force_exit_status: Vec<ExitStatusSpec>,
+    pub success_exit_status: Vec<ExitStatusSpec>,
+    pub sockets: Vec<String>,
+    pub file_descriptor_store_max: Option<u32>,
+}
+
+shared_default!(ServiceRare);
 
 fn exit_statuses(slot: &mut Vec<ExitStatusSpec>, a: &Assignment, cx: &mut Cx) {
     if a.value.is_empty() {
@@ -163,6 +175,110 @@ impl Service {
                     ("always", Restart::Always),
                 ],
             ),
+            "ExecStart" => cx.exec(&mut self.exec_start, a),
+            "TimeoutStartFailureMode" => {
+                cx.choice(&mut self.timeout_start_failure_mode, a, TIMEOUT_MODES)
+            }
+            "TimeoutStopFailureMode" => {
+                cx.choice(&mut self.timeout_stop_failure_mode, a, TIMEOUT_MODES)
+            }
+            "RemainAfterExit" => cx.bool(&mut self.remain_after_exit, a),
+            "GuessMainPID" => cx.bool(&mut self.guess_main_pid, a),
+            // Deprecated in systemd.service(5), but systemd 252 does not warn about it.
+            "PermissionsStartOnly" => cx.bool(&mut self.permissions_start_only, a),
+            "RootDirectoryStartOnly" => cx.bool(&mut self.root_directory_start_only, a),
+            "NonBlocking" => cx.bool(&mut self.non_blocking, a),
+            "NotifyAccess" => cx.choice(
+                &mut self.notify_access,
+                a,
+                &[
+                    ("none", NotifyAccess::None),
+                    ("main", NotifyAccess::Main),
+                    ("exec", NotifyAccess::Exec),
+                    ("all", NotifyAccess::All),
+                ],
+            ),
+            "OOMPolicy" => cx.choice(&mut self.oom_policy, a, OOM_POLICIES),
+            // Old homes of [Unit] settings, still accepted by systemd in [Service].
+            "StartLimitInterval" => unit
+                .rare
+                .update(|r| cx.secs(&mut r.start_limit_interval_sec, a)),
+            "StartLimitBurst" => unit
+                .rare
+                .update(|r| cx.scalar(&mut r.start_limit_burst, a, super::unit::parse_u32)),
+            "StartLimitAction" => cx.choice(&mut unit.start_limit_action, a, EMERGENCY_ACTIONS),
+            "FailureAction" => cx.choice(&mut unit.failure_action, a, EMERGENCY_ACTIONS),
+            "RebootArgument" => unit.rare.update(|r| cx.string(&mut r.reboot_argument, a)),
+            _ => {
+                return self.rare.update(|r| r.apply(a, cx))
+                    || apply_contexts(
+                        a,
+                        cx,
+                        Some(&mut self.exec),
+                        Some(&mut self.kill),
+                        Some(&mut self.cgroup),
+                    )
+            }
+        }
+        true
+    }
+
+    /// The type systemd uses when `Type=` is not set: `dbus` with a `BusName=`, else
+    /// `simple`, or `oneshot` when there is no `ExecStart=`.
+    pub fn effective_type(&self) -> ServiceType {
+        match self.service_type {
+            Some(t) => t,
+            None if self.rare.bus_name.is_some() => ServiceType::Dbus,
+            None if self.exec_start.is_empty() => ServiceType::Oneshot,
+            None => ServiceType::Simple,
+        }
+    }
+
+    /// The checks systemd makes when a service has been loaded; each is fatal.
+    /// Like systemd, only the first problem found is reported.
+    pub(crate) fn verify(&self, unit: &UnitSection) -> Option<String> {
+        let t = self.effective_type();
+        let no_start = self.exec_start.is_empty();
+        let success_action = unit
+            .success_action
+            .is_some_and(|a| a != super::unit::EmergencyAction::None);
+        let problem = if no_start && self.rare.exec_stop.is_empty() && !success_action {
+            "service has no ExecStart=, ExecStop= or SuccessAction= setting"
+        } else if t != ServiceType::Oneshot && no_start {
+            "service has no ExecStart= setting, which is only allowed for Type=oneshot services"
+        } else if no_start && !success_action && self.remain_after_exit != Some(true) {
+            "service has no ExecStart= and no SuccessAction= setting and is not \
+             RemainAfterExit=yes"
+        } else if t != ServiceType::Oneshot && self.exec_start.len() > 1 {
+            "service has more than one ExecStart= setting, which is only allowed for \
+             Type=oneshot services"
+        } else if t == ServiceType::Oneshot
+            && matches!(self.restart, Some(Restart::Always | Restart::OnSuccess))
+        {
+            "Restart=always and Restart=on-success are not allowed for Type=oneshot services"
+        } else if t == ServiceType::Oneshot && self.exit_type == Some(ExitType::Cgroup) {
+            "ExitType=cgroup is not allowed for Type=oneshot services"
+        } else if t == ServiceType::Dbus && self.rare.bus_name.is_none() {
+            "service is of Type=dbus but has no BusName="
+        } else if self.exec.pam_name.is_some()
+            && !matches!(
+                self.kill.kill_mode,
+                None | Some(KillMode::ControlGroup | KillMode::Mixed)
+            )
+        {
+            "service has PAMName= set, which needs KillMode=control-group or KillMode=mixed"
+        } else {
+            return None;
+        };
+        Some(problem.to_string())
+    }
+}
+
+impl ServiceRare {
+    /// Applies one of the rarely given `[Service]` assignments; false when the key is not
+    /// one of them.
+    fn apply(&mut self, a: &Assignment, cx: &mut Cx) -> bool {
+        match a.key.as_str() {
             // systemd.service(5): a relative PIDFile= is below /run.
             "PIDFile" => cx.resettable_expanded(&mut self.pid_file, a, |s| {
                 if s.starts_with('/') {
@@ -174,7 +290,6 @@ impl Service {
             "BusName" => cx.scalar_expanded(&mut self.bus_name, a, bus_name),
             "ExecCondition" => cx.exec(&mut self.exec_condition, a),
             "ExecStartPre" => cx.exec(&mut self.exec_start_pre, a),
-            "ExecStart" => cx.exec(&mut self.exec_start, a),
             "ExecStartPost" => cx.exec(&mut self.exec_start_post, a),
             "ExecReload" => cx.exec(&mut self.exec_reload, a),
             "ExecStop" => cx.exec(&mut self.exec_stop, a),
@@ -193,109 +308,22 @@ impl Service {
             "TimeoutStartSec" => cx.secs(&mut self.timeout_start_sec, a),
             "TimeoutStopSec" => cx.secs(&mut self.timeout_stop_sec, a),
             "TimeoutAbortSec" => cx.secs(&mut self.timeout_abort_sec, a),
-            "TimeoutStartFailureMode" => {
-                cx.choice(&mut self.timeout_start_failure_mode, a, TIMEOUT_MODES)
-            }
-            "TimeoutStopFailureMode" => {
-                cx.choice(&mut self.timeout_stop_failure_mode, a, TIMEOUT_MODES)
-            }
             "RuntimeMaxSec" => cx.secs(&mut self.runtime_max_sec, a),
             "WatchdogSec" => cx.secs(&mut self.watchdog_sec, a),
-            "RemainAfterExit" => cx.bool(&mut self.remain_after_exit, a),
-            "GuessMainPID" => cx.bool(&mut self.guess_main_pid, a),
-            // Deprecated in systemd.service(5), but systemd 252 does not warn about it.
-            "PermissionsStartOnly" => cx.bool(&mut self.permissions_start_only, a),
-            "RootDirectoryStartOnly" => cx.bool(&mut self.root_directory_start_only, a),
-            "NonBlocking" => cx.bool(&mut self.non_blocking, a),
             "RestartPreventExitStatus" => {
                 exit_statuses(&mut self.restart_prevent_exit_status, a, cx)
             }
             "RestartForceExitStatus" => exit_statuses(&mut self.restart_force_exit_status, a, cx),
             "SuccessExitStatus" => exit_statuses(&mut self.success_exit_status, a, cx),
-            "NotifyAccess" => cx.choice(
-                &mut self.notify_access,
-                a,
-                &[
-                    ("none", NotifyAccess::None),
-                    ("main", NotifyAccess::Main),
-                    ("exec", NotifyAccess::Exec),
-                    ("all", NotifyAccess::All),
-                ],
-            ),
             "Sockets" => cx.dependencies(&mut self.sockets, a),
             "FileDescriptorStoreMax" => cx.scalar(
                 &mut self.file_descriptor_store_max,
                 a,
                 super::unit::parse_u32,
             ),
-            "OOMPolicy" => cx.choice(&mut self.oom_policy, a, OOM_POLICIES),
-            // Old homes of [Unit] settings, still accepted by systemd in [Service].
-            "StartLimitInterval" => cx.secs(&mut unit.start_limit_interval_sec, a),
-            "StartLimitBurst" => cx.scalar(&mut unit.start_limit_burst, a, super::unit::parse_u32),
-            "StartLimitAction" => cx.choice(&mut unit.start_limit_action, a, EMERGENCY_ACTIONS),
-            "FailureAction" => cx.choice(&mut unit.failure_action, a, EMERGENCY_ACTIONS),
-            "RebootArgument" => cx.string(&mut unit.reboot_argument, a),
-            _ => {
-                return apply_contexts(
-                    a,
-                    cx,
-                    Some(&mut self.exec),
-                    Some(&mut self.kill),
-                    Some(&mut self.cgroup),
-                )
-            }
+            _ => return false,
         }
         true
-    }
-
-    /// The type systemd uses when `Type=` is not set: `dbus` with a `BusName=`, else
-    /// `simple`, or `oneshot` when there is no `ExecStart=`.
-    pub fn effective_type(&self) -> ServiceType {
-        match self.service_type {
-            Some(t) => t,
-            None if self.bus_name.is_some() => ServiceType::Dbus,
-            None if self.exec_start.is_empty() => ServiceType::Oneshot,
-            None => ServiceType::Simple,
-        }
-    }
-
-    /// The checks systemd makes when a service has been loaded; each is fatal.
-    /// Like systemd, only the first problem found is reported.
-    pub(crate) fn verify(&self, unit: &UnitSection) -> Option<String> {
-        let t = self.effective_type();
-        let no_start = self.exec_start.is_empty();
-        let success_action = unit
-            .success_action
-            .is_some_and(|a| a != super::unit::EmergencyAction::None);
-        let problem = if no_start && self.exec_stop.is_empty() && !success_action {
-            "service has no ExecStart=, ExecStop= or SuccessAction= setting"
-        } else if t != ServiceType::Oneshot && no_start {
-            "service has no ExecStart= setting, which is only allowed for Type=oneshot services"
-        } else if no_start && !success_action && self.remain_after_exit != Some(true) {
-            "service has no ExecStart= and no SuccessAction= setting and is not \
-             RemainAfterExit=yes"
-        } else if t != ServiceType::Oneshot && self.exec_start.len() > 1 {
-            "service has more than one ExecStart= setting, which is only allowed for \
-             Type=oneshot services"
-        } else if t == ServiceType::Oneshot
-            && matches!(self.restart, Some(Restart::Always | Restart::OnSuccess))
-        {
-            "Restart=always and Restart=on-success are not allowed for Type=oneshot services"
-        } else if t == ServiceType::Oneshot && self.exit_type == Some(ExitType::Cgroup) {
-            "ExitType=cgroup is not allowed for Type=oneshot services"
-        } else if t == ServiceType::Dbus && self.bus_name.is_none() {
-            "service is of Type=dbus but has no BusName="
-        } else if self.exec.pam_name.is_some()
-            && !matches!(
-                self.kill.kill_mode,
-                None | Some(KillMode::ControlGroup | KillMode::Mixed)
-            )
-        {
-            "service has PAMName= set, which needs KillMode=control-group or KillMode=mixed"
-        } else {
-            return None;
-        };
-        Some(problem.to_string())
     }
 }
 

@@ -31,6 +31,14 @@ macro_rules! shared_default {
 }
 pub(crate) use shared_default;
 
+/// A list that is usually empty (conditions, the directives kept aside) costs one pointer
+/// instead of three words as a `Sparse<Vec<T>>`.
+impl<T: PartialEq + 'static> SharedDefault for Vec<T> {
+    fn shared_default() -> &'static Self {
+        const { &Vec::new() }
+    }
+}
+
 /// `T`, allocated only while it differs from `T::default()`. See the module documentation.
 #[derive(Clone, Default)]
 pub struct Sparse<T>(Option<Box<T>>);

@@ -2,10 +2,11 @@
 
 use super::cx::{absolute_path, Cx};
 use super::known;
-use super::sparse::shared_default;
+use super::sparse::{shared_default, Sparse};
 use crate::diag::ValueError;
 use crate::syntax::Assignment;
 use crate::value::Usec;
+use std::fmt;
 
 /// What to do when a unit fails, succeeds or times out (`FailureAction=` and friends).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,27 +130,174 @@ fn parse_condition(kind: &str, s: &str) -> Result<Condition, ValueError> {
     })
 }
 
+/// A dependency directive of `[Unit]` that names other units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum UnitDep {
+    Requires,
+    Requisite,
+    Wants,
+    BindsTo,
+    PartOf,
+    Upholds,
+    Conflicts,
+    Before,
+    After,
+    OnFailure,
+    OnSuccess,
+    PropagatesReloadTo,
+    ReloadPropagatedFrom,
+    PropagatesStopTo,
+    StopPropagatedFrom,
+    JoinsNamespaceOf,
+}
+
+impl UnitDep {
+    /// Every directive, in the order of systemd.unit(5).
+    pub const ALL: [UnitDep; 16] = [
+        UnitDep::Requires,
+        UnitDep::Requisite,
+        UnitDep::Wants,
+        UnitDep::BindsTo,
+        UnitDep::PartOf,
+        UnitDep::Upholds,
+        UnitDep::Conflicts,
+        UnitDep::Before,
+        UnitDep::After,
+        UnitDep::OnFailure,
+        UnitDep::OnSuccess,
+        UnitDep::PropagatesReloadTo,
+        UnitDep::ReloadPropagatedFrom,
+        UnitDep::PropagatesStopTo,
+        UnitDep::StopPropagatedFrom,
+        UnitDep::JoinsNamespaceOf,
+    ];
+
+    /// The directive's name, e.g. `BindsTo`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitDep::Requires => "Requires",
+            UnitDep::Requisite => "Requisite",
+            UnitDep::Wants => "Wants",
+            UnitDep::BindsTo => "BindsTo",
+            UnitDep::PartOf => "PartOf",
+            UnitDep::Upholds => "Upholds",
+            UnitDep::Conflicts => "Conflicts",
+            UnitDep::Before => "Before",
+            UnitDep::After => "After",
+            UnitDep::OnFailure => "OnFailure",
+            UnitDep::OnSuccess => "OnSuccess",
+            UnitDep::PropagatesReloadTo => "PropagatesReloadTo",
+            UnitDep::ReloadPropagatedFrom => "ReloadPropagatedFrom",
+            UnitDep::PropagatesStopTo => "PropagatesStopTo",
+            UnitDep::StopPropagatedFrom => "StopPropagatedFrom",
+            UnitDep::JoinsNamespaceOf => "JoinsNamespaceOf",
+        }
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// The units a unit's dependency directives name.
+///
+/// Each name is stored once, with the set of directives that name it: a unit usually
+/// names another in two of them (`Wants=` and `After=`), and the manager keeps the lists
+/// of every loaded unit, so one entry per name instead of one list per directive (16
+/// mostly empty vectors) is what keeps `[Unit]` small. Entries are sorted by name, so
+/// adding one is a binary search even for a target that names thousands of units, and
+/// [`UnitDeps::get`] yields a directive's names in that order. (systemd keeps them in hash
+/// maps, so no order is part of its behaviour.)
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct UnitDeps(Vec<(u16, Box<str>)>);
+
+impl UnitDeps {
+    /// Adds `name` to the directive `kind`; naming a unit twice changes nothing.
+    pub fn add(&mut self, kind: UnitDep, name: &str) {
+        match self.0.binary_search_by(|(_, n)| (**n).cmp(name)) {
+            Ok(i) => {
+                if let Some((kinds, _)) = self.0.get_mut(i) {
+                    *kinds |= kind.bit();
+                }
+            }
+            Err(i) => self.0.insert(i, (kind.bit(), name.into())),
+        }
+    }
+
+    /// Gives back the room the list grew by in advance: the manager keeps every loaded
+    /// unit's list.
+    pub fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
+
+    /// The units `kind` names.
+    pub fn get(&self, kind: UnitDep) -> impl Iterator<Item = &str> + '_ {
+        self.0
+            .iter()
+            .filter(move |(kinds, _)| kinds & kind.bit() != 0)
+            .map(|(_, n)| &**n)
+    }
+
+    /// [`UnitDeps::get`], collected.
+    pub fn list(&self, kind: UnitDep) -> Vec<String> {
+        self.get(kind).map(str::to_string).collect()
+    }
+
+    /// Whether `kind` names `name`.
+    pub fn contains(&self, kind: UnitDep, name: &str) -> bool {
+        self.get(kind).any(|n| n == name)
+    }
+
+    /// Every (directive, unit) pair, directive by directive in the order of
+    /// [`UnitDep::ALL`].
+    pub fn iter(&self) -> impl Iterator<Item = (UnitDep, &str)> + '_ {
+        UnitDep::ALL
+            .into_iter()
+            .flat_map(move |kind| self.get(kind).map(move |n| (kind, n)))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Prints the names directive by directive, as separate lists would.
+impl fmt::Debug for UnitDeps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for kind in UnitDep::ALL {
+            if self.get(kind).next().is_some() {
+                map.entry(&kind, &self.get(kind).collect::<Vec<_>>());
+            }
+        }
+        map.finish()
+    }
+}
+
+/// The `[Unit]` settings few units set ([`Sparse`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnitRare {
+    pub documentation: Vec<String>,
+    pub requires_mounts_for: Vec<String>,
+    pub job_timeout_sec: Option<Usec>,
+    pub job_running_timeout_sec: Option<Usec>,
+    pub job_timeout_reboot_argument: Option<String>,
+    pub start_limit_interval_sec: Option<Usec>,
+    pub start_limit_burst: Option<u32>,
+    pub reboot_argument: Option<String>,
+    pub source_path: Option<String>,
+}
+
+shared_default!(UnitRare);
+
+/// `[Unit]`. The manager keeps one per loaded unit, so the dependency lists are one
+/// [`UnitDeps`], and what few units set is in [`UnitRare`], allocated only when set.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnitSection {
     pub description: Option<String>,
-    pub documentation: Vec<String>,
-    pub requires: Vec<String>,
-    pub requisite: Vec<String>,
-    pub wants: Vec<String>,
-    pub binds_to: Vec<String>,
-    pub part_of: Vec<String>,
-    pub upholds: Vec<String>,
-    pub conflicts: Vec<String>,
-    pub before: Vec<String>,
-    pub after: Vec<String>,
-    pub on_failure: Vec<String>,
-    pub on_success: Vec<String>,
-    pub propagates_reload_to: Vec<String>,
-    pub reload_propagated_from: Vec<String>,
-    pub propagates_stop_to: Vec<String>,
-    pub stop_propagated_from: Vec<String>,
-    pub joins_namespace_of: Vec<String>,
-    pub requires_mounts_for: Vec<String>,
+    /// `Requires=`, `Wants=`, `After=` ... and what `.wants/`, `.requires/` and `.upholds/`
+    /// directories add. `RequiresMountsFor=` names paths, not units: it is in `rare`.
+    pub deps: UnitDeps,
     pub on_failure_job_mode: Option<JobMode>,
     pub on_success_job_mode: Option<JobMode>,
     pub ignore_on_isolate: Option<bool>,
@@ -163,17 +311,13 @@ pub struct UnitSection {
     pub success_action: Option<EmergencyAction>,
     pub failure_action_exit_status: Option<u8>,
     pub success_action_exit_status: Option<u8>,
-    pub job_timeout_sec: Option<Usec>,
-    pub job_running_timeout_sec: Option<Usec>,
     pub job_timeout_action: Option<EmergencyAction>,
-    pub job_timeout_reboot_argument: Option<String>,
-    pub start_limit_interval_sec: Option<Usec>,
-    pub start_limit_burst: Option<u32>,
     pub start_limit_action: Option<EmergencyAction>,
-    pub reboot_argument: Option<String>,
-    pub source_path: Option<String>,
-    pub conditions: Vec<Condition>,
-    pub asserts: Vec<Condition>,
+    /// Allocated only for units with conditions ([`Sparse`]).
+    pub conditions: Sparse<Vec<Condition>>,
+    pub asserts: Sparse<Vec<Condition>>,
+    /// Allocated only when one of its settings is given ([`Sparse`]).
+    pub rare: Sparse<UnitRare>,
 }
 
 impl UnitSection {
@@ -181,43 +325,46 @@ impl UnitSection {
     pub(crate) fn apply(&mut self, a: &Assignment, cx: &mut Cx) -> bool {
         match a.key.as_str() {
             "Description" => cx.string(&mut self.description, a),
-            "Documentation" => cx.words_checked(&mut self.documentation, a, documentation_url),
+            "Documentation" => self
+                .rare
+                .update(|r| cx.words_checked(&mut r.documentation, a, documentation_url)),
             // Dependencies only grow: an empty assignment adds nothing and resets nothing.
-            "Requires" => cx.dependencies(&mut self.requires, a),
-            "Requisite" => cx.dependencies(&mut self.requisite, a),
+            "Requires" => self.dependency(UnitDep::Requires, a, cx),
+            "Requisite" => self.dependency(UnitDep::Requisite, a, cx),
             // systemd 252 maps the `*Overridable=` dependencies of old versions to the plain
             // ones and says so.
             "RequiresOverridable" => {
                 cx.deprecated(a, "Requires");
-                cx.dependencies(&mut self.requires, a)
+                self.dependency(UnitDep::Requires, a, cx)
             }
             "RequisiteOverridable" => {
                 cx.deprecated(a, "Requisite");
-                cx.dependencies(&mut self.requisite, a)
+                self.dependency(UnitDep::Requisite, a, cx)
             }
-            "Wants" => cx.dependencies(&mut self.wants, a),
+            "Wants" => self.dependency(UnitDep::Wants, a, cx),
             // The old spelling `BindTo=` is accepted silently by systemd 252.
-            "BindsTo" | "BindTo" => cx.dependencies(&mut self.binds_to, a),
-            "PartOf" => cx.dependencies(&mut self.part_of, a),
-            "Upholds" => cx.dependencies(&mut self.upholds, a),
-            "Conflicts" => cx.dependencies(&mut self.conflicts, a),
-            "Before" => cx.dependencies(&mut self.before, a),
-            "After" => cx.dependencies(&mut self.after, a),
-            "OnFailure" => cx.dependencies(&mut self.on_failure, a),
-            "OnSuccess" => cx.dependencies(&mut self.on_success, a),
+            "BindsTo" | "BindTo" => self.dependency(UnitDep::BindsTo, a, cx),
+            "PartOf" => self.dependency(UnitDep::PartOf, a, cx),
+            "Upholds" => self.dependency(UnitDep::Upholds, a, cx),
+            "Conflicts" => self.dependency(UnitDep::Conflicts, a, cx),
+            "Before" => self.dependency(UnitDep::Before, a, cx),
+            "After" => self.dependency(UnitDep::After, a, cx),
+            "OnFailure" => self.dependency(UnitDep::OnFailure, a, cx),
+            "OnSuccess" => self.dependency(UnitDep::OnSuccess, a, cx),
             "PropagatesReloadTo" | "PropagateReloadTo" => {
-                cx.dependencies(&mut self.propagates_reload_to, a)
+                self.dependency(UnitDep::PropagatesReloadTo, a, cx)
             }
             "ReloadPropagatedFrom" | "PropagateReloadFrom" => {
-                cx.dependencies(&mut self.reload_propagated_from, a)
+                self.dependency(UnitDep::ReloadPropagatedFrom, a, cx)
             }
-            "PropagatesStopTo" => cx.dependencies(&mut self.propagates_stop_to, a),
-            "StopPropagatedFrom" => cx.dependencies(&mut self.stop_propagated_from, a),
-            "JoinsNamespaceOf" => cx.dependencies(&mut self.joins_namespace_of, a),
+            "PropagatesStopTo" => self.dependency(UnitDep::PropagatesStopTo, a, cx),
+            "StopPropagatedFrom" => self.dependency(UnitDep::StopPropagatedFrom, a, cx),
+            "JoinsNamespaceOf" => self.dependency(UnitDep::JoinsNamespaceOf, a, cx),
             // Adds mount dependencies, so like them it cannot be reset.
             "RequiresMountsFor" => {
                 if !a.value.is_empty() {
-                    cx.paths(&mut self.requires_mounts_for, a)
+                    self.rare
+                        .update(|r| cx.paths(&mut r.requires_mounts_for, a))
                 }
             }
             "OnFailureJobMode" => cx.choice(&mut self.on_failure_job_mode, a, JOB_MODES),
@@ -256,17 +403,27 @@ impl UnitSection {
             "SuccessActionExitStatus" => {
                 cx.scalar(&mut self.success_action_exit_status, a, parse_exit_code)
             }
-            "JobTimeoutSec" => cx.secs(&mut self.job_timeout_sec, a),
-            "JobRunningTimeoutSec" => cx.secs(&mut self.job_running_timeout_sec, a),
+            "JobTimeoutSec" => self.rare.update(|r| cx.secs(&mut r.job_timeout_sec, a)),
+            "JobRunningTimeoutSec" => self
+                .rare
+                .update(|r| cx.secs(&mut r.job_running_timeout_sec, a)),
             "JobTimeoutAction" => cx.choice(&mut self.job_timeout_action, a, EMERGENCY_ACTIONS),
-            "JobTimeoutRebootArgument" => cx.string(&mut self.job_timeout_reboot_argument, a),
-            "StartLimitIntervalSec" => cx.secs(&mut self.start_limit_interval_sec, a),
+            "JobTimeoutRebootArgument" => self
+                .rare
+                .update(|r| cx.string(&mut r.job_timeout_reboot_argument, a)),
+            "StartLimitIntervalSec" => self
+                .rare
+                .update(|r| cx.secs(&mut r.start_limit_interval_sec, a)),
             // The old spelling, accepted silently by systemd 252.
-            "StartLimitInterval" => cx.secs(&mut self.start_limit_interval_sec, a),
-            "StartLimitBurst" => cx.scalar(&mut self.start_limit_burst, a, parse_u32),
+            "StartLimitInterval" => self
+                .rare
+                .update(|r| cx.secs(&mut r.start_limit_interval_sec, a)),
+            "StartLimitBurst" => self
+                .rare
+                .update(|r| cx.scalar(&mut r.start_limit_burst, a, parse_u32)),
             "StartLimitAction" => cx.choice(&mut self.start_limit_action, a, EMERGENCY_ACTIONS),
-            "RebootArgument" => cx.string(&mut self.reboot_argument, a),
-            "SourcePath" => cx.path(&mut self.source_path, a),
+            "RebootArgument" => self.rare.update(|r| cx.string(&mut r.reboot_argument, a)),
+            "SourcePath" => self.rare.update(|r| cx.path(&mut r.source_path, a)),
             key => return self.apply_condition(key, a, cx),
         }
         true
@@ -285,8 +442,18 @@ impl UnitSection {
         }
         // systemd.unit(5): an empty assignment resets the whole list of conditions (or
         // asserts), of every kind.
-        cx.push_expanded(list, a, |v| parse_condition(kind, v));
+        list.update(|list| cx.push_expanded(list, a, |v| parse_condition(kind, v)));
         true
+    }
+
+    /// A dependency directive: the names it lists are added to `deps`.
+    fn dependency(&mut self, kind: UnitDep, a: &Assignment, cx: &mut Cx) {
+        let mut names = Vec::new();
+        cx.dependencies(&mut names, a);
+        for name in names {
+            self.deps.add(kind, &name);
+        }
+        self.deps.shrink_to_fit();
     }
 }
 

@@ -23,7 +23,7 @@ impl Service {
     /// Whether a message from `pid` is accepted (systemd's
     /// `service_notify_message_authorized`).
     fn notify_authorized(&self, pid: u32) -> bool {
-        match self.config.notify_access {
+        match self.config.notify_access() {
             NotifyAccess::None => false,
             NotifyAccess::Main => self.main_pid() == Some(pid),
             NotifyAccess::Exec => self.main_pid() == Some(pid) || self.control_pid() == Some(pid),

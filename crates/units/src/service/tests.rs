@@ -177,24 +177,49 @@ fn settle(s: &mut Service) {
 
 // ---- configuration ----
 
+/// The state machine reads its settings from the unit's own `[Service]` section: the
+/// configuration shares it and copies no command.
+#[test]
+fn the_config_shares_the_service_section() {
+    let mut section = unitfile::model::Service {
+        exec_start: unitfile::exec::parse_exec_line("/bin/d a").commands,
+        ..Default::default()
+    };
+    section.rare.exec_stop = unitfile::exec::parse_exec_line("/bin/s").commands;
+    let section = Arc::new(section);
+    let unit = UnitSection::default();
+    let s = Service::new(&section, &unit);
+    assert!(std::ptr::eq(s.config().section(), &*section));
+    assert_eq!(Arc::strong_count(&section), 2);
+    let start = s.config().commands(ExecKind::Start);
+    assert!(std::ptr::eq(start, &*section.exec_start));
+    assert_eq!(
+        s.config().commands(ExecKind::Stop),
+        &*section.rare.exec_stop
+    );
+    assert!(s.config().commands(ExecKind::Reload).is_empty());
+    drop(s);
+    assert_eq!(Arc::strong_count(&section), 1);
+}
+
 #[test]
 fn defaults_follow_systemd() {
     let s = service("ExecStart=/bin/d");
     let c = s.config();
     assert_eq!(c.service_type, ServiceType::Simple);
-    assert_eq!(c.timeout_start, 90 * SEC);
-    assert_eq!(c.timeout_stop, 90 * SEC);
-    assert_eq!(c.timeout_abort, 90 * SEC);
-    assert_eq!(c.restart_usec, 100_000);
+    assert_eq!(c.timeout_start(), 90 * SEC);
+    assert_eq!(c.timeout_stop(), 90 * SEC);
+    assert_eq!(c.timeout_abort(), 90 * SEC);
+    assert_eq!(c.restart_usec(), 100_000);
     assert_eq!(c.start_limit_interval, 10 * SEC);
     assert_eq!(c.start_limit_burst, 5);
-    assert_eq!(c.kill_signal, SIGTERM);
-    assert_eq!(c.final_kill_signal, SIGKILL);
-    assert_eq!(c.watchdog_signal, SIGABRT);
-    assert!(c.send_sigkill && !c.send_sighup && c.guess_main_pid && !c.remain_after_exit);
-    assert_eq!(c.kill_mode, KillMode::ControlGroup);
-    assert_eq!(c.notify_access, NotifyAccess::None);
-    assert_eq!(c.runtime_max, USEC_INFINITY);
+    assert_eq!(c.kill_signal(), SIGTERM);
+    assert_eq!(c.final_kill_signal(), SIGKILL);
+    assert_eq!(c.watchdog_signal(), SIGABRT);
+    assert!(c.send_sigkill() && !c.send_sighup() && c.guess_main_pid() && !c.remain_after_exit());
+    assert_eq!(c.kill_mode(), KillMode::ControlGroup);
+    assert_eq!(c.notify_access(), NotifyAccess::None);
+    assert_eq!(c.runtime_max(), USEC_INFINITY);
 
     let cases = [
         // A oneshot service has no start timeout unless one is set.
@@ -238,13 +263,13 @@ fn defaults_follow_systemd() {
     ];
     for (body, start, access) in cases {
         let s = service(body);
-        assert_eq!(s.config().timeout_start, start, "{body}");
-        assert_eq!(s.config().notify_access, access, "{body}");
+        assert_eq!(s.config().timeout_start(), start, "{body}");
+        assert_eq!(s.config().notify_access(), access, "{body}");
     }
     let s = service("ExecStart=/bin/d\nTimeoutSec=0");
-    assert_eq!(s.config().timeout_stop, USEC_INFINITY);
+    assert_eq!(s.config().timeout_stop(), USEC_INFINITY);
     let s = service("ExecStart=/bin/d\nTimeoutStopSec=7\nTimeoutAbortSec=3");
-    assert_eq!(s.config().timeout_abort, 3 * SEC);
+    assert_eq!(s.config().timeout_abort(), 3 * SEC);
 }
 
 // ---- each type: start, running, stop ----
