@@ -102,7 +102,8 @@ pub enum ToManager {
         manager_starts: u64,
         /// True when this start follows a [`ToInit::Restarting`] (a requested re-exec).
         planned: bool,
-        /// Exit records dropped because the buffer was full while no manager listened.
+        /// Exit records dropped since boot because the buffer was full (no manager
+        /// listening, or one not acknowledging).
         dropped_exits: u64,
         /// PID 1 runs as PID 1 of a PID namespace rather than of the machine.
         container: bool,
