@@ -407,35 +407,11 @@ struct StartLimit {
 #[derive(Debug, Clone)]
 pub struct Service {
     config: ServiceConfig,
-    state: ServiceState,
-    result: ServiceResult,
-    reload_result: ServiceResult,
-    /// The last (state, result) reported through `StateChanged`.
-    reported: (ServiceState, ServiceResult),
-    main: Option<Proc>,
-    /// Whether `main` is known: false for a forking service until its PID file is read,
-    /// true once a main process was spawned (even after it exited).
-    main_pid_known: bool,
-    /// The `ExecStart=` index of the main process (`Type=oneshot` runs them in turn).
-    main_index: usize,
-    /// How the last main process ended, for `RestartPreventExitStatus=` and `$EXIT_CODE`.
-    main_exit: Option<ExitStatus>,
-    control: Option<Control>,
-    cgroup_populated: bool,
-    lookup: Option<Lookup>,
-    timer: Option<(TimerKind, u64)>,
-    watchdog_at: Option<u64>,
-    watchdog_override: Option<Usec>,
-    active_enter: u64,
-    notify_state: NotifyState,
-    status_text: Option<String>,
-    status_errno: Option<i32>,
-    forbid_restart: bool,
+    /// Everything that changes at runtime, kept as one value so that the manager can
+    /// persist it as it is ([`Service::snapshot`]).
+    rt: ServiceSnapshot,
     /// The exit being handled stands for a resources failure (see `Event::SpawnResources`).
     resources_failed: bool,
-    restart_count: u32,
-    flush_restart_count: bool,
-    start_limit: StartLimit,
     now: u64,
     effects: Vec<Effect>,
 }
@@ -449,10 +425,15 @@ pub struct ServiceSnapshot {
     state: ServiceState,
     result: ServiceResult,
     reload_result: ServiceResult,
+    /// The last (state, result) reported through `StateChanged`.
     reported: (ServiceState, ServiceResult),
     main: Option<Proc>,
+    /// Whether `main` is known: false for a forking service until its PID file is read,
+    /// true once a main process was spawned (even after it exited).
     main_pid_known: bool,
+    /// The `ExecStart=` index of the main process (`Type=oneshot` runs them in turn).
     main_index: usize,
+    /// How the last main process ended, for `RestartPreventExitStatus=` and `$EXIT_CODE`.
     main_exit: Option<ExitStatus>,
     control: Option<Control>,
     cgroup_populated: bool,
@@ -481,32 +462,34 @@ impl Service {
     pub fn with_config(config: ServiceConfig) -> Service {
         Service {
             config,
-            state: ServiceState::Dead,
-            result: ServiceResult::Success,
-            reload_result: ServiceResult::Success,
-            reported: (ServiceState::Dead, ServiceResult::Success),
-            main: None,
-            main_pid_known: false,
-            main_index: 0,
-            main_exit: None,
-            control: None,
-            cgroup_populated: false,
-            lookup: None,
-            timer: None,
-            watchdog_at: None,
-            watchdog_override: None,
-            active_enter: 0,
-            notify_state: NotifyState::Unknown,
-            status_text: None,
-            status_errno: None,
-            forbid_restart: false,
-            resources_failed: false,
-            restart_count: 0,
-            flush_restart_count: false,
-            start_limit: StartLimit {
-                begin: None,
-                count: 0,
+            rt: ServiceSnapshot {
+                state: ServiceState::Dead,
+                result: ServiceResult::Success,
+                reload_result: ServiceResult::Success,
+                reported: (ServiceState::Dead, ServiceResult::Success),
+                main: None,
+                main_pid_known: false,
+                main_index: 0,
+                main_exit: None,
+                control: None,
+                cgroup_populated: false,
+                lookup: None,
+                timer: None,
+                watchdog_at: None,
+                watchdog_override: None,
+                active_enter: 0,
+                notify_state: NotifyState::Unknown,
+                status_text: None,
+                status_errno: None,
+                forbid_restart: false,
+                restart_count: 0,
+                flush_restart_count: false,
+                start_limit: StartLimit {
+                    begin: None,
+                    count: 0,
+                },
             },
+            resources_failed: false,
             now: 0,
             effects: Vec::new(),
         }
@@ -524,30 +507,7 @@ impl Service {
     }
 
     pub fn snapshot(&self) -> ServiceSnapshot {
-        ServiceSnapshot {
-            state: self.state,
-            result: self.result,
-            reload_result: self.reload_result,
-            reported: self.reported,
-            main: self.main,
-            main_pid_known: self.main_pid_known,
-            main_index: self.main_index,
-            main_exit: self.main_exit,
-            control: self.control,
-            cgroup_populated: self.cgroup_populated,
-            lookup: self.lookup,
-            timer: self.timer,
-            watchdog_at: self.watchdog_at,
-            watchdog_override: self.watchdog_override,
-            active_enter: self.active_enter,
-            notify_state: self.notify_state,
-            status_text: self.status_text.clone(),
-            status_errno: self.status_errno,
-            forbid_restart: self.forbid_restart,
-            restart_count: self.restart_count,
-            flush_restart_count: self.flush_restart_count,
-            start_limit: self.start_limit,
-        }
+        self.rt.clone()
     }
 
     /// A service as it was when `snapshot` was taken, with (possibly changed) `config`,
@@ -558,40 +518,19 @@ impl Service {
     /// reports it gone with `SpawnFailed`.
     pub fn restore(config: ServiceConfig, snap: ServiceSnapshot) -> (Service, Vec<Effect>) {
         let mut s = Service::with_config(config);
-        s.state = snap.state;
-        s.result = snap.result;
-        s.reload_result = snap.reload_result;
-        s.reported = snap.reported;
-        s.main = snap.main;
-        s.main_pid_known = snap.main_pid_known;
-        s.main_index = snap.main_index;
-        s.main_exit = snap.main_exit;
-        s.control = snap.control;
-        s.cgroup_populated = snap.cgroup_populated;
-        s.lookup = snap.lookup;
-        s.timer = snap.timer;
-        s.watchdog_at = snap.watchdog_at;
-        s.watchdog_override = snap.watchdog_override;
-        s.active_enter = snap.active_enter;
-        s.notify_state = snap.notify_state;
-        s.status_text = snap.status_text;
-        s.status_errno = snap.status_errno;
-        s.forbid_restart = snap.forbid_restart;
-        s.restart_count = snap.restart_count;
-        s.flush_restart_count = snap.flush_restart_count;
-        s.start_limit = snap.start_limit;
+        s.rt = snap;
         let mut effects = Vec::new();
-        if let Some((kind, at)) = s.timer {
+        if let Some((kind, at)) = s.rt.timer {
             effects.push(Effect::ArmTimer { kind, at });
         }
-        if let Some(at) = s.watchdog_at {
+        if let Some(at) = s.rt.watchdog_at {
             effects.push(Effect::ArmTimer {
                 kind: TimerKind::Watchdog,
                 at,
             });
         }
         let pid_file = s.config.pid_file().map(str::to_string);
-        match (s.lookup, pid_file) {
+        match (s.rt.lookup, pid_file) {
             (Some(Lookup::PidFileAfterStart | Lookup::PidFileAfterStartPost), Some(path)) => {
                 effects.push(Effect::ReadPidFile(path))
             }
@@ -609,64 +548,65 @@ impl Service {
     /// The roles whose process was spawned but whose pid was never reported.
     pub fn pending_roles(&self) -> Vec<Role> {
         let mut roles = Vec::new();
-        if self.main == Some(Proc::Pending) {
+        if self.rt.main == Some(Proc::Pending) {
             roles.push(Role::Main);
         }
-        if let Some(c) = self.control.filter(|c| c.proc == Proc::Pending) {
+        if let Some(c) = self.rt.control.filter(|c| c.proc == Proc::Pending) {
             roles.push(Role::Control(c.kind));
         }
         roles
     }
 
     pub fn state(&self) -> ServiceState {
-        self.state
+        self.rt.state
     }
 
     pub fn active_state(&self) -> ActiveState {
-        self.state
+        self.rt
+            .state
             .active_state(self.config.service_type == ServiceType::Idle)
     }
 
     pub fn result(&self) -> ServiceResult {
-        self.result
+        self.rt.result
     }
 
     /// The result of the last reload (`ReloadResult=`).
     pub fn reload_result(&self) -> ServiceResult {
-        self.reload_result
+        self.rt.reload_result
     }
 
     pub fn main_pid(&self) -> Option<u32> {
-        self.main.and_then(Proc::pid)
+        self.rt.main.and_then(Proc::pid)
     }
 
     pub fn control_pid(&self) -> Option<u32> {
-        self.control.and_then(|c| c.proc.pid())
+        self.rt.control.and_then(|c| c.proc.pid())
     }
 
     /// `STATUS=` of the last notification.
     pub fn status_text(&self) -> Option<&str> {
-        self.status_text.as_deref()
+        self.rt.status_text.as_deref()
     }
 
     /// `ERRNO=` of the last notification.
     pub fn status_errno(&self) -> Option<i32> {
-        self.status_errno
+        self.rt.status_errno
     }
 
     /// `NRestarts=`: automatic restarts since the last start that was not one.
     pub fn restart_count(&self) -> u32 {
-        self.restart_count
+        self.rt.restart_count
     }
 
     /// How the last main process ended.
     pub fn main_exit(&self) -> Option<ExitStatus> {
-        self.main_exit
+        self.rt.main_exit
     }
 
     /// The watchdog period the main process is told about (`$WATCHDOG_USEC`), if any.
     pub fn watchdog_usec(&self) -> Option<Usec> {
-        let usec = self.watchdog_override.unwrap_or(self.config.watchdog());
+        let usec = self.rt.watchdog_override.unwrap_or(self.config.watchdog());
         (usec != 0 && usec != USEC_INFINITY).then_some(usec)
     }
 
@@ -708,14 +648,14 @@ impl Service {
             Event::MainPidGuess(pid) => self.main_pid_guess(pid),
             Event::MainExecuted => {
                 if self.config.service_type == ServiceType::Exec
-                    && self.state == ServiceState::Start
+                    && self.rt.state == ServiceState::Start
                 {
                     self.enter_start_post();
                 }
             }
             Event::ResetFailed => self.reset_failed(),
             Event::RestartRefused => {
-                if self.state == ServiceState::AutoRestart {
+                if self.rt.state == ServiceState::AutoRestart {
                     self.enter_dead(ServiceResult::Resources, false);
                 }
             }
@@ -731,12 +671,12 @@ impl Service {
 
     fn set_state(&mut self, to: ServiceState) {
         use ServiceState::*;
-        let from = self.state;
-        self.state = to;
+        let from = self.rt.state;
+        self.rt.state = to;
         let idle = self.config.service_type == ServiceType::Idle;
         // A pending PID file or main pid lookup belongs to the state that asked for it.
         if from != to {
-            self.lookup = None;
+            self.rt.lookup = None;
         }
         if matches!(to, Dead | Failed | Exited) {
             self.disarm_timer();
@@ -757,26 +697,26 @@ impl Service {
                 | FinalSigkill
         );
         if !keeps_main {
-            self.main = None;
-            self.main_index = 0;
+            self.rt.main = None;
+            self.rt.main_index = 0;
         }
         if matches!(to, Running | Exited | Dead | Failed | AutoRestart) {
-            self.control = None;
+            self.rt.control = None;
         }
         if !matches!(to, StartPost | Running | Reload) {
             self.stop_watchdog();
         }
         let (old_active, new_active) = (from.active_state(idle), to.active_state(idle));
         if new_active == ActiveState::Active && !old_active.is_active_or_reloading() {
-            self.active_enter = self.now;
+            self.rt.active_enter = self.now;
         }
-        if self.reported != (to, self.result) {
+        if self.rt.reported != (to, self.rt.result) {
             self.effects.push(Effect::StateChanged {
-                from: self.reported.0,
+                from: self.rt.reported.0,
                 to,
-                result: self.result,
+                result: self.rt.result,
             });
-            self.reported = (to, self.result);
+            self.rt.reported = (to, self.rt.result);
         }
     }
 
@@ -786,12 +726,12 @@ impl Service {
             self.disarm_timer();
             return;
         }
-        if let Some((old, _)) = self.timer {
+        if let Some((old, _)) = self.rt.timer {
             if old != kind {
                 self.effects.push(Effect::DisarmTimer(old));
             }
         }
-        self.timer = Some((kind, at));
+        self.rt.timer = Some((kind, at));
         self.effects.push(Effect::ArmTimer { kind, at });
     }
 
@@ -801,7 +741,7 @@ impl Service {
     }
 
     fn disarm_timer(&mut self) {
-        if let Some((kind, _)) = self.timer.take() {
+        if let Some((kind, _)) = self.rt.timer.take() {
             self.effects.push(Effect::DisarmTimer(kind));
         }
     }
@@ -810,7 +750,7 @@ impl Service {
         match self.watchdog_usec() {
             Some(usec) => {
                 let at = self.now.saturating_add(usec);
-                self.watchdog_at = Some(at);
+                self.rt.watchdog_at = Some(at);
                 self.effects.push(Effect::ArmTimer {
                     kind: TimerKind::Watchdog,
                     at,
@@ -821,7 +761,7 @@ impl Service {
     }
 
     fn stop_watchdog(&mut self) {
-        if self.watchdog_at.take().is_some() {
+        if self.rt.watchdog_at.take().is_some() {
             self.effects.push(Effect::DisarmTimer(TimerKind::Watchdog));
         }
     }
@@ -841,9 +781,9 @@ impl Service {
         if matches!(kind, ExecKind::Stop | ExecKind::StopPost) {
             extra_env.push((
                 "SERVICE_RESULT".to_string(),
-                self.result.as_str().to_string(),
+                self.rt.result.as_str().to_string(),
             ));
-            if let Some(status) = self.main_exit {
+            if let Some(status) = self.rt.main_exit {
                 extra_env.push(("EXIT_CODE".to_string(), status.code_name().to_string()));
                 extra_env.push(("EXIT_STATUS".to_string(), status.status_string()));
             }
@@ -855,19 +795,19 @@ impl Service {
         });
         match role {
             Role::Main => {
-                self.main = Some(Proc::Pending);
-                self.main_pid_known = true;
-                self.main_index = index;
+                self.rt.main = Some(Proc::Pending);
+                self.rt.main_pid_known = true;
+                self.rt.main_index = index;
             }
             Role::Control(kind) => {
-                self.control = Some(Control {
+                self.rt.control = Some(Control {
                     proc: Proc::Pending,
                     kind,
                     index,
                 });
             }
         }
-        self.cgroup_populated = true;
+        self.rt.cgroup_populated = true;
         let timer = match kind {
             ExecKind::Stop | ExecKind::StopPost => TimerKind::Stop,
             _ => TimerKind::Start,
@@ -881,9 +821,9 @@ impl Service {
     /// Alive (`Some(true)`), known to be gone (`Some(false)`), or unknown (`None`), as
     /// systemd's `main_pid_good`.
     fn main_pid_good(&self) -> Option<bool> {
-        if self.main.is_some() {
+        if self.rt.main.is_some() {
             Some(true)
-        } else if self.main_pid_known {
+        } else if self.rt.main_pid_known {
             Some(false)
         } else {
             None
@@ -895,22 +835,22 @@ impl Service {
     }
 
     fn control_alive(&self) -> bool {
-        self.control.is_some()
+        self.rt.control.is_some()
     }
 
     /// Whether the service still does something (systemd's `service_good`); without a
     /// known main process the cgroup decides. `Type=dbus` is handled as `simple`: the bus
     /// name is not watched.
     fn service_good(&self) -> bool {
-        self.main_pid_good().unwrap_or(self.cgroup_populated)
+        self.main_pid_good().unwrap_or(self.rt.cgroup_populated)
     }
 
     fn spawned(&mut self, role: Role, pid: u32) {
         match role {
-            Role::Main if self.main == Some(Proc::Pending) => {
-                self.main = Some(Proc::Running(pid));
+            Role::Main if self.rt.main == Some(Proc::Pending) => {
+                self.rt.main = Some(Proc::Running(pid));
             }
-            Role::Control(kind) => match &mut self.control {
+            Role::Control(kind) => match &mut self.rt.control {
                 Some(c) if c.kind == kind && c.proc == Proc::Pending => {
                     c.proc = Proc::Running(pid);
                 }
@@ -924,7 +864,7 @@ impl Service {
 
     fn start(&mut self) {
         use ServiceState::*;
-        match self.state {
+        match self.rt.state {
             Dead | Failed => {}
             Stop | StopWatchdog | StopSigterm | StopSigkill | StopPost | FinalWatchdog
             | FinalSigterm | FinalSigkill | AutoRestart => {
@@ -938,18 +878,18 @@ impl Service {
             self.enter_dead(ServiceResult::StartLimitHit, false);
             return;
         }
-        self.result = ServiceResult::Success;
-        self.reload_result = ServiceResult::Success;
-        self.main_pid_known = false;
-        self.main_exit = None;
-        self.forbid_restart = false;
-        self.status_text = None;
-        self.status_errno = None;
-        self.notify_state = NotifyState::Unknown;
-        self.watchdog_override = None;
-        if self.flush_restart_count {
-            self.restart_count = 0;
-            self.flush_restart_count = false;
+        self.rt.result = ServiceResult::Success;
+        self.rt.reload_result = ServiceResult::Success;
+        self.rt.main_pid_known = false;
+        self.rt.main_exit = None;
+        self.rt.forbid_restart = false;
+        self.rt.status_text = None;
+        self.rt.status_errno = None;
+        self.rt.notify_state = NotifyState::Unknown;
+        self.rt.watchdog_override = None;
+        if self.rt.flush_restart_count {
+            self.rt.restart_count = 0;
+            self.rt.flush_restart_count = false;
         }
         self.enter_condition();
     }
@@ -964,7 +904,7 @@ impl Service {
             return true;
         }
         let now = self.now;
-        let limit = &mut self.start_limit;
+        let limit = &mut self.rt.start_limit;
         match limit.begin {
             Some(begin) if now.saturating_sub(begin) <= interval => {
                 let below = limit.count < burst;
@@ -982,8 +922,8 @@ impl Service {
     fn stop(&mut self) {
         use ServiceState::*;
         // A stop request never leads to an automatic restart.
-        self.forbid_restart = true;
-        match self.state {
+        self.rt.forbid_restart = true;
+        match self.rt.state {
             Stop | StopSigterm | StopSigkill | StopPost | FinalWatchdog | FinalSigterm
             | FinalSigkill | Dead | Failed => {}
             AutoRestart => self.set_state(Dead),
@@ -995,12 +935,12 @@ impl Service {
     }
 
     fn reload(&mut self) {
-        if !matches!(self.state, ServiceState::Running | ServiceState::Exited) {
-            self.log(format!("cannot reload in state {}", self.state));
+        if !matches!(self.rt.state, ServiceState::Running | ServiceState::Exited) {
+            self.log(format!("cannot reload in state {}", self.rt.state));
             return;
         }
-        self.control = None;
-        self.reload_result = ServiceResult::Success;
+        self.rt.control = None;
+        self.rt.reload_result = ServiceResult::Success;
         let timeout = self.config.timeout_start();
         if self.spawn(
             Role::Control(ExecKind::Reload),
@@ -1015,15 +955,15 @@ impl Service {
     }
 
     fn reset_failed(&mut self) {
-        self.result = ServiceResult::Success;
-        self.reload_result = ServiceResult::Success;
-        self.restart_count = 0;
-        self.flush_restart_count = false;
-        self.start_limit = StartLimit {
+        self.rt.result = ServiceResult::Success;
+        self.rt.reload_result = ServiceResult::Success;
+        self.rt.restart_count = 0;
+        self.rt.flush_restart_count = false;
+        self.rt.start_limit = StartLimit {
             begin: None,
             count: 0,
         };
-        if self.state == ServiceState::Failed {
+        if self.rt.state == ServiceState::Failed {
             self.set_state(ServiceState::Dead);
         }
     }
@@ -1031,7 +971,7 @@ impl Service {
     // ---- the steps ----
 
     fn enter_condition(&mut self) {
-        self.control = None;
+        self.rt.control = None;
         let timeout = self.config.timeout_start();
         let role = Role::Control(ExecKind::Condition);
         if self.spawn(role, ExecKind::Condition, 0, timeout) {
@@ -1042,7 +982,7 @@ impl Service {
     }
 
     fn enter_start_pre(&mut self) {
-        self.control = None;
+        self.rt.control = None;
         let timeout = self.config.timeout_start();
         let role = Role::Control(ExecKind::StartPre);
         if self.spawn(role, ExecKind::StartPre, 0, timeout) {
@@ -1053,8 +993,8 @@ impl Service {
     }
 
     fn enter_start(&mut self) {
-        self.control = None;
-        self.main = None;
+        self.rt.control = None;
+        self.rt.main = None;
         let service_type = self.config.service_type;
         if self.config.commands(ExecKind::Start).is_empty() {
             if service_type != ServiceType::Oneshot {
@@ -1092,7 +1032,7 @@ impl Service {
     }
 
     fn enter_start_post(&mut self) {
-        self.control = None;
+        self.rt.control = None;
         self.reset_watchdog();
         let timeout = self.config.timeout_start();
         let role = Role::Control(ExecKind::StartPost);
@@ -1104,19 +1044,22 @@ impl Service {
     }
 
     fn enter_running(&mut self, f: ServiceResult) {
-        if self.result == ServiceResult::Success {
-            self.result = f;
+        if self.rt.result == ServiceResult::Success {
+            self.rt.result = f;
         }
-        self.control = None;
-        if self.result != ServiceResult::Success {
+        self.rt.control = None;
+        if self.rt.result != ServiceResult::Success {
             self.enter_signal(ServiceState::StopSigterm, f);
         } else if self.service_good() {
-            match self.notify_state {
+            match self.rt.notify_state {
                 NotifyState::Reloading => self.enter_reload_by_notify(),
                 NotifyState::Stopping => self.enter_stop_by_notify(),
                 NotifyState::Unknown | NotifyState::Ready => {
                     self.set_state(ServiceState::Running);
-                    let at = self.active_enter.saturating_add(self.config.runtime_max());
+                    let at = self
+                        .rt
+                        .active_enter
+                        .saturating_add(self.config.runtime_max());
                     self.arm_timer(TimerKind::RuntimeMax, at);
                 }
             }
@@ -1141,10 +1084,10 @@ impl Service {
     }
 
     fn enter_stop(&mut self, f: ServiceResult) {
-        if self.result == ServiceResult::Success {
-            self.result = f;
+        if self.rt.result == ServiceResult::Success {
+            self.rt.result = f;
         }
-        self.control = None;
+        self.rt.control = None;
         let timeout = self.config.timeout_stop();
         if self.spawn(Role::Control(ExecKind::Stop), ExecKind::Stop, 0, timeout) {
             self.set_state(ServiceState::Stop);
@@ -1154,10 +1097,10 @@ impl Service {
     }
 
     fn enter_stop_post(&mut self, f: ServiceResult) {
-        if self.result == ServiceResult::Success {
-            self.result = f;
+        if self.rt.result == ServiceResult::Success {
+            self.rt.result = f;
         }
-        self.control = None;
+        self.rt.control = None;
         let timeout = self.config.timeout_stop();
         let role = Role::Control(ExecKind::StopPost);
         if self.spawn(role, ExecKind::StopPost, 0, timeout) {
@@ -1171,8 +1114,8 @@ impl Service {
     /// passed through at once.
     fn enter_signal(&mut self, state: ServiceState, f: ServiceResult) {
         use ServiceState::*;
-        if self.result == ServiceResult::Success {
-            self.result = f;
+        if self.rt.result == ServiceResult::Success {
+            self.rt.result = f;
         }
         if !state.is_signal_state() {
             return;
@@ -1215,8 +1158,8 @@ impl Service {
             KillMode::Process => false,
         };
         let send_sighup = config.send_sighup() && terminate && signal != SIGHUP;
-        let (main, control) = (self.main.is_some(), self.control.is_some());
-        let target = if whole_cgroup && (main || control || self.cgroup_populated) {
+        let (main, control) = (self.rt.main.is_some(), self.rt.control.is_some());
+        let target = if whole_cgroup && (main || control || self.rt.cgroup_populated) {
             Some(KillTarget::Cgroup)
         } else {
             match (main, control) {
@@ -1240,10 +1183,10 @@ impl Service {
     }
 
     fn enter_dead(&mut self, f: ServiceResult, allow_restart: bool) {
-        if self.result == ServiceResult::Success {
-            self.result = f;
+        if self.rt.result == ServiceResult::Success {
+            self.rt.result = f;
         }
-        let end = match self.result {
+        let end = match self.rt.result {
             ServiceResult::Success | ServiceResult::ExecCondition => ServiceState::Dead,
             _ => ServiceState::Failed,
         };
@@ -1255,17 +1198,17 @@ impl Service {
             self.set_state(ServiceState::AutoRestart);
         } else {
             // Kept until the next start so that it can still be looked at.
-            self.flush_restart_count = true;
+            self.rt.flush_restart_count = true;
         }
-        self.forbid_restart = false;
+        self.rt.forbid_restart = false;
     }
 
     /// The decision of `Restart=` and the exit status lists (systemd.service(5)'s table).
     fn shall_restart(&self) -> bool {
-        if self.forbid_restart {
+        if self.rt.forbid_restart {
             return false;
         }
-        if let Some(status) = self.main_exit {
+        if let Some(status) = self.rt.main_exit {
             if status.is_listed(self.config.restart_prevent()) {
                 return false;
             }
@@ -1274,7 +1217,7 @@ impl Service {
             }
         }
         use ServiceResult as R;
-        let result = self.result;
+        let result = self.rt.result;
         match self.config.restart() {
             Restart::No => false,
             Restart::Always => result != R::ExecCondition,
@@ -1289,11 +1232,11 @@ impl Service {
     /// `RestartSec=` elapsed: ask for a restart job; the service stays in `auto-restart`
     /// until the job's stop part moves it to `dead` (keeping the restart counter).
     fn enter_restart(&mut self) {
-        self.restart_count = self.restart_count.saturating_add(1);
-        self.flush_restart_count = false;
+        self.rt.restart_count = self.rt.restart_count.saturating_add(1);
+        self.rt.flush_restart_count = false;
         self.log(format!(
             "Scheduled restart job, restart counter is at {}.",
-            self.restart_count
+            self.rt.restart_count
         ));
         self.effects.push(Effect::ScheduleRestart);
     }
@@ -1301,7 +1244,7 @@ impl Service {
     fn run_next_control(&mut self, control: Control) {
         use ServiceState::*;
         let timeout = if matches!(
-            self.state,
+            self.rt.state,
             Condition | StartPre | Start | StartPost | Running | Reload
         ) {
             self.config.timeout_start()
@@ -1315,9 +1258,9 @@ impl Service {
     // ---- process exits ----
 
     fn exited(&mut self, pid: u32, status: ExitStatus) {
-        if self.main == Some(Proc::Running(pid)) {
+        if self.rt.main == Some(Proc::Running(pid)) {
             self.main_exited(status);
-        } else if let Some(control) = self.control {
+        } else if let Some(control) = self.rt.control {
             if control.proc == Proc::Running(pid) {
                 self.control_exited(control, status);
             }
@@ -1327,9 +1270,9 @@ impl Service {
     /// The process of `role` never ran its command: an exit with the setup code.
     fn spawn_failed(&mut self, role: Role, status: ExitStatus) {
         match role {
-            Role::Main if self.main.is_some() => self.main_exited(status),
+            Role::Main if self.rt.main.is_some() => self.main_exited(status),
             Role::Control(kind) => {
-                if let Some(control) = self.control.filter(|c| c.kind == kind) {
+                if let Some(control) = self.rt.control.filter(|c| c.kind == kind) {
                     self.control_exited(control, status);
                 }
             }
@@ -1350,13 +1293,13 @@ impl Service {
         } else {
             ServiceResult::of_exit(status)
         };
-        self.main = None;
-        self.main_exit = Some(status);
+        self.rt.main = None;
+        self.rt.main_exit = Some(status);
         // With `-`, a failure of ExecStart= (for forking: of the start command) is ignored.
         let index = if service_type == ServiceType::Forking {
             0
         } else {
-            self.main_index
+            self.rt.main_index
         };
         if self
             .config
@@ -1374,20 +1317,20 @@ impl Service {
             status.code_name(),
             status.status_string()
         ));
-        if self.result == ServiceResult::Success {
-            self.result = f;
+        if self.rt.result == ServiceResult::Success {
+            self.rt.result = f;
         }
-        let next = self.main_index.saturating_add(1);
+        let next = self.rt.main_index.saturating_add(1);
         if service_type == ServiceType::Oneshot
             && f == ServiceResult::Success
             && next < self.config.commands(ExecKind::Start).len()
-            && self.state == Start
+            && self.rt.state == Start
         {
             let timeout = self.config.timeout_start();
             self.spawn(Role::Main, ExecKind::Start, next, timeout);
             return;
         }
-        match self.state {
+        match self.rt.state {
             StartPost | Reload => {
                 // Nothing can end this step cleanly any more without a control process.
                 if !self.control_alive() {
@@ -1433,7 +1376,7 @@ impl Service {
 
     fn control_exited(&mut self, control: Control, status: ExitStatus) {
         use ServiceState::*;
-        self.control = None;
+        self.rt.control = None;
         let mut f = if status.is_clean(ExitClean::Command, self.config.success_status()) {
             ServiceResult::Success
         } else {
@@ -1444,7 +1387,7 @@ impl Service {
             f = ServiceResult::Success;
         }
         // ExecCondition= exiting 1..254 skips the start; 255 or a signal is a failure.
-        if self.state == Condition {
+        if self.rt.state == Condition {
             if let ExitStatus::Exited(code) = status {
                 if f == ServiceResult::ExitCode && code < 255 {
                     f = ServiceResult::ExecCondition;
@@ -1459,15 +1402,15 @@ impl Service {
             status.code_name(),
             status.status_string()
         ));
-        if self.state != Reload && self.result == ServiceResult::Success {
-            self.result = f;
+        if self.rt.state != Reload && self.rt.result == ServiceResult::Success {
+            self.rt.result = f;
         }
         let has_next = control.index.saturating_add(1) < self.config.commands(control.kind).len();
         if has_next && f == ServiceResult::Success {
             self.run_next_control(control);
             return;
         }
-        match self.state {
+        match self.rt.state {
             Condition => {
                 if f == ServiceResult::Success {
                     self.enter_start_pre();
@@ -1489,10 +1432,10 @@ impl Service {
                 if f != ServiceResult::Success {
                     self.enter_signal(StopSigterm, f);
                 } else if let Some(path) = self.config.pid_file().map(str::to_string) {
-                    self.lookup = Some(Lookup::PidFileAfterStart);
+                    self.rt.lookup = Some(Lookup::PidFileAfterStart);
                     self.effects.push(Effect::ReadPidFile(path));
-                } else if !self.main_pid_known && self.config.guess_main_pid() {
-                    self.lookup = Some(Lookup::GuessAfterStart);
+                } else if !self.rt.main_pid_known && self.config.guess_main_pid() {
+                    self.rt.lookup = Some(Lookup::GuessAfterStart);
                     self.effects.push(Effect::GuessMainPid);
                 } else {
                     self.enter_start_post();
@@ -1502,17 +1445,17 @@ impl Service {
                 if f != ServiceResult::Success {
                     self.enter_signal(StopSigterm, f);
                 } else if let Some(path) = self.config.pid_file().map(str::to_string) {
-                    self.lookup = Some(Lookup::PidFileAfterStartPost);
+                    self.rt.lookup = Some(Lookup::PidFileAfterStartPost);
                     self.effects.push(Effect::ReadPidFile(path));
-                } else if !self.main_pid_known && self.config.guess_main_pid() {
-                    self.lookup = Some(Lookup::GuessAfterStartPost);
+                } else if !self.rt.main_pid_known && self.config.guess_main_pid() {
+                    self.rt.lookup = Some(Lookup::GuessAfterStartPost);
                     self.effects.push(Effect::GuessMainPid);
                 } else {
                     self.enter_running(ServiceResult::Success);
                 }
             }
             Reload => {
-                self.reload_result = f;
+                self.rt.reload_result = f;
                 self.enter_running(ServiceResult::Success);
             }
             Stop => self.enter_signal(StopSigterm, f),
@@ -1543,13 +1486,13 @@ impl Service {
             self.log(format!("refusing {pid} as main process"));
             return false;
         }
-        self.main = Some(Proc::Running(pid));
-        self.main_pid_known = true;
+        self.rt.main = Some(Proc::Running(pid));
+        self.rt.main_pid_known = true;
         true
     }
 
     fn pid_file(&mut self, pid: Option<u32>) {
-        let Some(lookup) = self.lookup else {
+        let Some(lookup) = self.rt.lookup else {
             return;
         };
         let adopted = match pid {
@@ -1561,7 +1504,7 @@ impl Service {
                 let has_start_post = !self.config.commands(ExecKind::StartPost).is_empty();
                 if adopted || has_start_post {
                     // ExecStartPost= may be the one that writes the PID file.
-                    self.lookup = None;
+                    self.rt.lookup = None;
                     self.enter_start_post();
                 } else {
                     self.demand_pid_file(Lookup::WatchPidFileAfterStart);
@@ -1569,7 +1512,7 @@ impl Service {
             }
             Lookup::PidFileAfterStartPost => {
                 if adopted {
-                    self.lookup = None;
+                    self.rt.lookup = None;
                     self.enter_running(ServiceResult::Success);
                 } else {
                     self.demand_pid_file(Lookup::PidFileAfterStartPost);
@@ -1582,20 +1525,20 @@ impl Service {
     /// The PID file is not there yet: wait for it, unless nothing is left that could write
     /// it.
     fn demand_pid_file(&mut self, lookup: Lookup) {
-        if !self.cgroup_populated {
+        if !self.rt.cgroup_populated {
             self.log("Daemon never wrote its PID file. Failing.".into());
             self.pid_file_failed();
             return;
         }
-        self.lookup = Some(lookup);
+        self.rt.lookup = Some(lookup);
         if let Some(path) = self.config.pid_file().map(str::to_string) {
             self.effects.push(Effect::WatchPidFile(path));
         }
     }
 
     fn pid_file_failed(&mut self) {
-        self.lookup = None;
-        if self.state == ServiceState::Start {
+        self.rt.lookup = None;
+        if self.rt.state == ServiceState::Start {
             self.enter_signal(ServiceState::StopSigterm, ServiceResult::Protocol);
         } else {
             self.enter_stop(ServiceResult::Protocol);
@@ -1603,7 +1546,7 @@ impl Service {
     }
 
     fn main_pid_guess(&mut self, pid: Option<u32>) {
-        let Some(lookup) = self.lookup else {
+        let Some(lookup) = self.rt.lookup else {
             return;
         };
         if !matches!(
@@ -1612,7 +1555,7 @@ impl Service {
         ) {
             return;
         }
-        self.lookup = None;
+        self.rt.lookup = None;
         if let Some(pid) = pid {
             self.adopt_main_pid(pid);
         }
@@ -1625,10 +1568,10 @@ impl Service {
 
     fn cgroup_empty(&mut self) {
         use ServiceState::*;
-        self.cgroup_populated = false;
-        match self.state {
+        self.rt.cgroup_populated = false;
+        match self.rt.state {
             Start | StartPost => {
-                if self.state == Start
+                if self.rt.state == Start
                     && self.config.service_type == ServiceType::Notify
                     && self.main_pid_good() == Some(false)
                     && !self.control_alive()
@@ -1637,15 +1580,15 @@ impl Service {
                     self.enter_stop_post(ServiceResult::Protocol);
                 } else if self.config.pid_file().is_some()
                     && matches!(
-                        self.lookup,
+                        self.rt.lookup,
                         Some(Lookup::WatchPidFileAfterStart | Lookup::PidFileAfterStartPost)
                     )
                     && !self.main_alive()
                     && !self.control_alive()
                 {
                     self.log("Daemon never wrote its PID file. Failing.".into());
-                    if self.state == Start {
-                        self.lookup = None;
+                    if self.rt.state == Start {
+                        self.rt.lookup = None;
                         self.enter_stop_post(ServiceResult::Protocol);
                     } else {
                         self.pid_file_failed();
@@ -1671,9 +1614,9 @@ impl Service {
 
     fn timer_elapsed(&mut self, kind: TimerKind) {
         if kind == TimerKind::Watchdog {
-            match self.watchdog_at {
+            match self.rt.watchdog_at {
                 Some(at) if self.now >= at => {
-                    self.watchdog_at = None;
+                    self.rt.watchdog_at = None;
                     self.log("Watchdog timeout!".into());
                     self.enter_signal(ServiceState::StopWatchdog, ServiceResult::Watchdog);
                 }
@@ -1681,8 +1624,8 @@ impl Service {
             }
             return;
         }
-        match self.timer {
-            Some((armed, at)) if armed == kind && self.now >= at => self.timer = None,
+        match self.rt.timer {
+            Some((armed, at)) if armed == kind && self.now >= at => self.rt.timer = None,
             _ => return,
         }
         self.state_timeout();
@@ -1694,8 +1637,8 @@ impl Service {
         use TimeoutMode as M;
         let timeout = ServiceResult::Timeout;
         let sigkill = self.config.send_sigkill();
-        self.log(format!("{} timed out", self.state));
-        match self.state {
+        self.log(format!("{} timed out", self.rt.state));
+        match self.rt.state {
             Condition | StartPre | Start | StartPost => {
                 match self.config.timeout_start_failure_mode() {
                     M::Terminate => self.enter_signal(StopSigterm, timeout),
@@ -1707,13 +1650,13 @@ impl Service {
             Running => self.enter_stop(timeout),
             Reload => {
                 // The reload failed, the service did not.
-                if self.control.is_some() {
+                if self.rt.control.is_some() {
                     self.effects.push(Effect::Kill {
                         target: KillTarget::Control,
                         signal: SIGKILL,
                     });
                 }
-                self.reload_result = timeout;
+                self.rt.reload_result = timeout;
                 self.enter_running(ServiceResult::Success);
             }
             Stop => match self.config.timeout_stop_failure_mode() {

@@ -35,7 +35,7 @@ impl Service {
         use ServiceState::*;
         // No process of the unit runs in these states, so no message can be its own (systemd
         // routes messages to units by the sender's cgroup).
-        if matches!(self.state, Dead | Failed | AutoRestart) {
+        if matches!(self.rt.state, Dead | Failed | AutoRestart) {
             return;
         }
         if !self.notify_authorized(pid) {
@@ -47,7 +47,7 @@ impl Service {
         let lines: Vec<&str> = message.split('\n').filter(|l| !l.is_empty()).collect();
 
         if let Some(value) = first_value(&lines, "MAINPID=") {
-            if matches!(self.state, Start | StartPost | Running | Reload) {
+            if matches!(self.rt.state, Start | StartPost | Running | Reload) {
                 match value.parse::<u32>() {
                     Ok(new) if self.main_pid() != Some(new) => {
                         self.adopt_main_pid(new);
@@ -65,24 +65,24 @@ impl Service {
             .find(|l| matches!(**l, "READY=1" | "RELOADING=1" | "STOPPING=1"));
         match verdict.copied() {
             Some("READY=1") => {
-                self.notify_state = NotifyState::Ready;
-                if self.config.service_type == ServiceType::Notify && self.state == Start {
+                self.rt.notify_state = NotifyState::Ready;
+                if self.config.service_type == ServiceType::Notify && self.rt.state == Start {
                     self.enter_start_post();
                 }
                 // READY=1 also ends a reload the service announced itself.
-                if self.state == Reload && self.control.is_none() {
+                if self.rt.state == Reload && self.rt.control.is_none() {
                     self.enter_running(ServiceResult::Success);
                 }
             }
             Some("RELOADING=1") => {
-                self.notify_state = NotifyState::Reloading;
-                if self.state == Running {
+                self.rt.notify_state = NotifyState::Reloading;
+                if self.rt.state == Running {
                     self.enter_reload_by_notify();
                 }
             }
             Some("STOPPING=1") => {
-                self.notify_state = NotifyState::Stopping;
-                if self.state == Running {
+                self.rt.notify_state = NotifyState::Stopping;
+                if self.rt.state == Running {
                     self.enter_stop_by_notify();
                 }
             }
@@ -91,17 +91,17 @@ impl Service {
 
         if let Some(text) = first_value(&lines, "STATUS=") {
             if text.is_empty() {
-                self.status_text = None;
+                self.rt.status_text = None;
             } else if text.len() > STATUS_TEXT_MAX {
                 self.log("Status message overly long, ignoring.".into());
             } else {
-                self.status_text = Some(text.to_string());
+                self.rt.status_text = Some(text.to_string());
             }
         }
 
         if let Some(value) = first_value(&lines, "ERRNO=") {
             match parse_errno(value) {
-                Some(errno) => self.status_errno = Some(errno),
+                Some(errno) => self.rt.status_errno = Some(errno),
                 None => self.log(format!("Failed to parse ERRNO={value}, ignoring")),
             }
         }
@@ -114,7 +114,7 @@ impl Service {
         }
 
         // The watchdog only runs while the service starts or is up.
-        let watchdog_states = matches!(self.state, Start | StartPost | Running | Reload);
+        let watchdog_states = matches!(self.rt.state, Start | StartPost | Running | Reload);
         if let Some(value) = first_value(&lines, "WATCHDOG=").filter(|_| watchdog_states) {
             match value {
                 "1" => self.reset_watchdog(),
@@ -126,7 +126,7 @@ impl Service {
         if let Some(value) = first_value(&lines, "WATCHDOG_USEC=").filter(|_| watchdog_states) {
             match value.parse::<u64>() {
                 Ok(usec) => {
-                    self.watchdog_override = Some(usec);
+                    self.rt.watchdog_override = Some(usec);
                     self.reset_watchdog();
                 }
                 Err(_) => self.log(format!("Failed to parse WATCHDOG_USEC={value}")),
@@ -138,10 +138,10 @@ impl Service {
     /// starting or up: afterwards there is nothing left to abort.
     fn force_watchdog(&mut self) {
         use ServiceState::*;
-        if matches!(self.state, Start | StartPost | Running | Reload) {
+        if matches!(self.rt.state, Start | StartPost | Running | Reload) {
             self.log(format!(
                 "Watchdog request (last status: {})!",
-                self.status_text.as_deref().unwrap_or("<unset>")
+                self.rt.status_text.as_deref().unwrap_or("<unset>")
             ));
             self.stop_watchdog();
             self.enter_signal(StopWatchdog, ServiceResult::Watchdog);
@@ -155,14 +155,14 @@ impl Service {
             return;
         }
         let extended = self.now.saturating_add(usec);
-        if let Some((kind, at)) = self.timer {
+        if let Some((kind, at)) = self.rt.timer {
             if at < extended {
                 self.arm_timer(kind, extended);
             }
         }
-        if let Some(at) = self.watchdog_at {
+        if let Some(at) = self.rt.watchdog_at {
             if at < extended {
-                self.watchdog_at = Some(extended);
+                self.rt.watchdog_at = Some(extended);
                 self.effects.push(super::Effect::ArmTimer {
                     kind: TimerKind::Watchdog,
                     at: extended,

@@ -163,11 +163,11 @@ fn settle(s: &mut Service) {
         ) {
             return;
         }
-        if s.main.is_none() && s.control.is_none() && s.cgroup_populated {
+        if s.rt.main.is_none() && s.rt.control.is_none() && s.rt.cgroup_populated {
             s.handle(s.now, Event::CgroupEmpty);
             continue;
         }
-        let Some((kind, at)) = s.timer else {
+        let Some((kind, at)) = s.rt.timer else {
             panic!("stuck in {} without a timer", s.state());
         };
         s.handle(at, Event::Timer(kind));
@@ -1070,7 +1070,7 @@ fn timeouts_in_each_phase_fail_with_timeout() {
         let mut s = service(body);
         s.handle(0, Event::Start);
         assert_eq!(s.state(), phase, "{body}");
-        let (kind, at) = s.timer.unwrap();
+        let (kind, at) = s.rt.timer.unwrap();
         s.handle(at, Event::Timer(kind));
         assert!(
             s.state().active_state(false) == ActiveState::Deactivating,
@@ -1453,7 +1453,7 @@ fn auto_restart_starts_again_after_restart_sec() {
 #[test]
 fn a_refused_restart_job_fails_the_service_with_resources() {
     let mut s = end_by("Restart=always\nRestartSec=1", Cause::UncleanExit);
-    let (kind, at) = s.timer.unwrap();
+    let (kind, at) = s.rt.timer.unwrap();
     let effects: Vec<_> = s
         .handle(at, Event::Timer(kind))
         .iter()
@@ -1524,7 +1524,7 @@ fn start_limit_stops_restart_loops() {
         s.handle(s.now, Event::CgroupEmpty);
         s.handle(s.now, exit(pid, exited(1)));
         assert_eq!(s.state(), ServiceState::AutoRestart);
-        let (kind, at) = s.timer.unwrap();
+        let (kind, at) = s.rt.timer.unwrap();
         s.handle(at, Event::Timer(kind));
         s.handle(at, Event::Stop);
         s.handle(at, Event::Start);
@@ -1882,7 +1882,7 @@ proptest! {
         for (step, event) in events {
             now += step;
             // A main process tracked before the event, unless the event is its end.
-            let main_before = s.main;
+            let main_before = s.rt.main;
             let ends_main = match (&event, main_before) {
                 (Event::Exited { pid, .. }, Some(Proc::Running(main))) => *pid == main,
                 (Event::SpawnFailed { role: Role::Main, .. }, Some(_)) => true,
@@ -1906,8 +1906,8 @@ proptest! {
             prop_assert_eq!(reported, s.state());
             // Settled states track no process and arm no step timeout.
             if matches!(s.state(), ServiceState::Dead | ServiceState::Failed) {
-                prop_assert!(s.main.is_none() && s.control.is_none() && s.timer.is_none());
-                prop_assert!(s.watchdog_at.is_none());
+                prop_assert!(s.rt.main.is_none() && s.rt.control.is_none() && s.rt.timer.is_none());
+                prop_assert!(s.rt.watchdog_at.is_none());
             }
         }
     }
