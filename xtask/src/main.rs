@@ -16,6 +16,7 @@ use std::process::{Command, ExitCode};
 
 type Result<T> = std::result::Result<T, String>;
 
+mod image;
 mod recovery;
 
 fn main() -> ExitCode {
@@ -25,6 +26,8 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("bench-manager") => bench_manager(args.get(1..).unwrap_or_default()),
         Some("bench-recovery") => recovery::bench_recovery(args.get(1..).unwrap_or_default()),
+        Some("image") => image::build_image().map(|_| ()),
+        Some("boot") => image::boot(args.get(1..).unwrap_or_default()),
         _ => Err("usage: cargo xtask <test|demo|bench-manager>\n  test  run the whole test suite (what CI runs)\n  demo  verify unit files with sctl\n  bench-manager [--units N] [--runs K] [--musl | --compare]  the manager's memory and start/stop times (glibc, static musl, or both)\n  bench-recovery [--units N] [--kills K] [--musl]  time from a manager SIGKILL until the next one answers, under our PID 1".to_string()),
     };
     match result {

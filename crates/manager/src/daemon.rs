@@ -454,7 +454,15 @@ impl Daemon {
                 eprintln!("sysmaster: cannot tell PID 1 that the manager is up: {e}");
             }
         }
-        let start = if recovered { &[][..] } else { start };
+        // Under PID 1 with nothing named, the boot goes to default.target, as in systemd.
+        let default = ["default.target".to_string()];
+        let start = if recovered {
+            &[][..]
+        } else if start.is_empty() && self.link.is_some() {
+            &default[..]
+        } else {
+            start
+        };
         for name in start {
             match self.enqueue(name, JobType::Start, JobMode::Replace, true) {
                 Ok(_) => {}

@@ -6,7 +6,8 @@
 //!
 //! `--unit-path` replaces the default search path (repeatable), `--runtime-dir` is where
 //! the `control` and `notify` sockets live (default `/run/sysmaster`), `--start` queues a
-//! start job once the manager is up. SIGTERM or SIGINT stop every unit, then the manager
+//! start job once the manager is up (under `sysmaster-init` without `--start`:
+//! `default.target`). SIGTERM or SIGINT stop every unit, then the manager
 //! exits.
 
 use manager::daemon::{Daemon, Options};

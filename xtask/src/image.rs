@@ -1,0 +1,291 @@
+//! `cargo xtask image`: an initramfs that boots with sysmaster as PID 1 — busybox-static
+//! for the shell and tools, our static (musl) binaries at their installed paths
+//! (DESIGN.md §4), and a base unit set under `/usr/lib/sysmaster/system`. The image is
+//! written to `<target>/image/initramfs.cpio` (newc format, written here: no cpio tool).
+//!
+//! First step of the VM issue: the boot command and the end-to-end tests come next.
+
+use crate::{bench_build, ensure_apt, step, Libc, Result};
+use std::path::{Path, PathBuf};
+
+/// The base units: what a minimal system needs to reach multi-user.target and to go down.
+const UNITS: &[(&str, &str)] = &[
+    (
+        "sysinit.target",
+        "[Unit]\nDescription=System Initialization\nDefaultDependencies=no\nWants=hostname.service\nAfter=hostname.service\n",
+    ),
+    (
+        "basic.target",
+        "[Unit]\nDescription=Basic System\nDefaultDependencies=no\nRequires=sysinit.target\nAfter=sysinit.target\n",
+    ),
+    (
+        "multi-user.target",
+        "[Unit]\nDescription=Multi-User System\nRequires=basic.target\nAfter=basic.target\nConflicts=rescue.target\nAllowIsolate=yes\n",
+    ),
+    (
+        "rescue.target",
+        "[Unit]\nDescription=Rescue Mode\nRequires=basic.target\nAfter=basic.target\nAllowIsolate=yes\n",
+    ),
+    (
+        "emergency.target",
+        "[Unit]\nDescription=Emergency Mode\nDefaultDependencies=no\nAllowIsolate=yes\n",
+    ),
+    (
+        "shutdown.target",
+        "[Unit]\nDescription=System Shutdown\nDefaultDependencies=no\nRefuseManualStart=yes\n",
+    ),
+    (
+        "poweroff.target",
+        "[Unit]\nDescription=System Power Off\nDefaultDependencies=no\nRequires=shutdown.target\nAfter=shutdown.target\nAllowIsolate=yes\n",
+    ),
+    (
+        "reboot.target",
+        "[Unit]\nDescription=System Reboot\nDefaultDependencies=no\nRequires=shutdown.target\nAfter=shutdown.target\nAllowIsolate=yes\n",
+    ),
+    (
+        "halt.target",
+        "[Unit]\nDescription=System Halt\nDefaultDependencies=no\nRequires=shutdown.target\nAfter=shutdown.target\nAllowIsolate=yes\n",
+    ),
+    (
+        "hostname.service",
+        "[Unit]\nDescription=Set the host name\nDefaultDependencies=no\nBefore=sysinit.target\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'hostname -F /etc/hostname'\n",
+    ),
+    (
+        "hello.service",
+        "[Unit]\nDescription=Say hello once at boot\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/echo hello from sysmaster\n[Install]\nWantedBy=multi-user.target\n",
+    ),
+    (
+        "ticker.service",
+        "[Unit]\nDescription=A long-running demo service\n[Service]\nExecStart=/bin/sh -c 'while :; do echo tick; sleep 10; done'\n[Install]\nWantedBy=multi-user.target\n",
+    ),
+    // `cargo xtask boot`: show the manager at work on the console, then power off.
+    (
+        "demo-report.service",
+        "[Unit]\nDescription=Show the running system, then power off\nConditionKernelCommandLine=sysmaster.demo\nAfter=multi-user.target\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'exec > /dev/console 2>&1; echo; echo \"# sctl list-units\"; sctl list-units; echo; echo \"# sctl status ticker.service\"; sctl status ticker.service; echo; echo \"# sctl poweroff\"; sctl --no-block poweroff'\n[Install]\nWantedBy=multi-user.target\n",
+    ),
+    // `cargo xtask boot --shell`: a shell on the serial console.
+    (
+        "console-shell.service",
+        "[Unit]\nDescription=Shell on the serial console\nConditionKernelCommandLine=sysmaster.shell\nAfter=multi-user.target\n[Service]\nExecStart=/bin/sh -c 'exec setsid -c /bin/sh -l < /dev/console > /dev/console 2>&1'\nRestart=always\n[Install]\nWantedBy=multi-user.target\n",
+    ),
+];
+
+/// busybox applets linked into /bin.
+const APPLETS: &[&str] = &[
+    "sh", "ash", "cat", "echo", "ls", "mkdir", "mount", "umount", "sleep", "true", "false", "ps",
+    "hostname", "touch", "rm", "ln", "grep", "dmesg", "poweroff", "reboot", "kill", "uname",
+    "free", "head", "tail", "wc", "sed", "cut", "env", "id", "stty", "clear", "setsid", "more",
+];
+
+/// One cpio "newc" entry.
+fn cpio_entry(out: &mut Vec<u8>, ino: u32, name: &str, mode: u32, data: &[u8]) {
+    cpio_node(out, ino, name, mode, data, (0, 0));
+}
+
+/// An entry with a device number (`rdev` major, minor) for character devices.
+fn cpio_node(out: &mut Vec<u8>, ino: u32, name: &str, mode: u32, data: &[u8], rdev: (u32, u32)) {
+    let namesize = name.len() + 1;
+    let header = format!(
+        "070701{ino:08X}{mode:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{namesize:08X}{:08X}",
+        0, 0, 1, 0, data.len(), 0, 0, rdev.0, rdev.1, 0
+    );
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(name.as_bytes());
+    out.push(0);
+    out.resize(out.len().next_multiple_of(4), 0);
+    out.extend_from_slice(data);
+    out.resize(out.len().next_multiple_of(4), 0);
+}
+
+const DIR: u32 = 0o040755;
+const FILE: u32 = 0o100644;
+const EXEC: u32 = 0o100755;
+const LINK: u32 = 0o120777;
+
+struct Cpio {
+    bytes: Vec<u8>,
+    ino: u32,
+}
+
+impl Cpio {
+    fn add(&mut self, name: &str, mode: u32, data: &[u8]) {
+        self.ino += 1;
+        cpio_entry(&mut self.bytes, self.ino, name, mode, data);
+    }
+
+    fn file(&mut self, name: &str, mode: u32, source: &Path) -> Result<()> {
+        let data = std::fs::read(source).map_err(|e| format!("{}: {e}", source.display()))?;
+        self.add(name, mode, &data);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        cpio_entry(&mut self.bytes, 0, "TRAILER!!!", 0, &[]);
+        self.bytes
+    }
+}
+
+/// Builds the image and returns its path.
+pub fn build_image() -> Result<PathBuf> {
+    ensure_apt(&[("busybox", "busybox-static")])?;
+    let busybox = Path::new("/bin/busybox");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::root().join("target"));
+    let bins = bench_build(Libc::Musl, &target)?;
+    step("writing the initramfs");
+    let mut c = Cpio {
+        bytes: Vec::new(),
+        ino: 0,
+    };
+    for d in [
+        "bin",
+        "dev",
+        "etc",
+        "proc",
+        "sys",
+        "run",
+        "tmp",
+        "root",
+        "usr",
+        "usr/bin",
+        "usr/lib",
+        "usr/lib/sysmaster",
+        "usr/lib/sysmaster/system",
+        "usr/lib/sysmaster/system/multi-user.target.wants",
+        "sbin",
+    ] {
+        c.add(d, DIR, &[]);
+    }
+    c.file("bin/busybox", EXEC, busybox)?;
+    for a in APPLETS {
+        c.add(&format!("bin/{a}"), LINK, b"busybox");
+    }
+    c.file("usr/lib/sysmaster/init", EXEC, &bins.join("sysmaster-init"))?;
+    c.file("usr/lib/sysmaster/sysmaster", EXEC, &bins.join("sysmaster"))?;
+    c.file("usr/bin/sctl", EXEC, &bins.join("sctl"))?;
+    c.add("sbin/init", LINK, b"/usr/lib/sysmaster/init");
+    for (name, text) in UNITS {
+        c.add(
+            &format!("usr/lib/sysmaster/system/{name}"),
+            FILE,
+            text.as_bytes(),
+        );
+    }
+    c.add(
+        "usr/lib/sysmaster/system/default.target",
+        LINK,
+        b"multi-user.target",
+    );
+    for w in [
+        "hello.service",
+        "ticker.service",
+        "demo-report.service",
+        "console-shell.service",
+    ] {
+        c.add(
+            &format!("usr/lib/sysmaster/system/multi-user.target.wants/{w}"),
+            LINK,
+            format!("../{w}").as_bytes(),
+        );
+    }
+    // The console the kernel opens for PID 1 before anything is mounted.
+    c.ino += 1;
+    cpio_node(&mut c.bytes, c.ino, "dev/console", 0o020600, &[], (5, 1));
+    c.add("etc/hostname", FILE, b"sysmaster\n");
+    c.add("etc/fstab", FILE, b"");
+    c.add("etc/passwd", FILE, b"root:x:0:0:root:/root:/bin/sh\n");
+    c.add("etc/group", FILE, b"root:x:0:\n");
+    let out_dir = target.join("image");
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let path = out_dir.join("initramfs.cpio");
+    let bytes = c.finish();
+    std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("{}: {} KiB", path.display(), bytes.len() / 1024);
+    Ok(path)
+}
+
+/// `cargo xtask boot [--shell]`: boots the image under QEMU (TCG) with the Debian cloud
+/// kernel. Without `--shell` the guest shows `sctl list-units` and `sctl status` on its
+/// console and powers off; with it, the serial console is a shell (power off with
+/// `sctl poweroff`).
+pub fn boot(args: &[String]) -> Result<()> {
+    let shell = match args {
+        [] => false,
+        [a] if a == "--shell" => true,
+        _ => return Err("usage: cargo xtask boot [--shell]".into()),
+    };
+    ensure_apt(&[("qemu-system-x86_64", "qemu-system-x86")])?;
+    let kernel = find_kernel()?;
+    let image = build_image()?;
+    step(&format!(
+        "booting {} with sysmaster as PID 1",
+        kernel.display()
+    ));
+    let mode = if shell {
+        "sysmaster.shell"
+    } else {
+        "sysmaster.demo"
+    };
+    let append = format!("console=ttyS0 quiet panic=-1 rdinit=/usr/lib/sysmaster/init {mode}");
+    let status = std::process::Command::new("qemu-system-x86_64")
+        .args(["-accel", "tcg", "-m", "512", "-smp", "1", "-no-reboot"])
+        .args(["-display", "none", "-serial", "stdio", "-monitor", "none"])
+        .arg("-kernel")
+        .arg(&kernel)
+        .arg("-initrd")
+        .arg(&image)
+        .args(["-append", &append])
+        .status()
+        .map_err(|e| format!("cannot run qemu-system-x86_64: {e}"))?;
+    if !status.success() {
+        return Err(format!("qemu exited with {status}"));
+    }
+    Ok(())
+}
+
+/// The newest Debian cloud kernel in /boot, installed with apt if there is none.
+fn find_kernel() -> Result<PathBuf> {
+    let newest = || {
+        let mut found: Vec<PathBuf> = std::fs::read_dir("/boot")
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                            n.starts_with("vmlinuz-") && n.ends_with("-cloud-amd64")
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        found.pop()
+    };
+    if let Some(k) = newest() {
+        return Ok(k);
+    }
+    step("installing linux-image-cloud-amd64 (the guest kernel)");
+    crate::run(
+        "apt-get",
+        &["install", "-y", "-q", "linux-image-cloud-amd64"],
+    )
+    .map_err(|e| format!("cannot install the guest kernel: {e}"))?;
+    newest().ok_or_else(|| "no /boot/vmlinuz-*-cloud-amd64 after installing it".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newc_entries_are_aligned_and_named() {
+        let mut out = Vec::new();
+        cpio_entry(&mut out, 1, "a", FILE, b"xyz");
+        // 110-byte header + "a\0" padded to 4, then 3 data bytes padded to 4.
+        assert_eq!(out.len(), 112 + 4);
+        assert!(out.starts_with(b"070701"));
+        assert_eq!(out.get(110..112), Some(&b"a\0"[..]));
+        assert_eq!(out.get(112..115), Some(&b"xyz"[..]));
+    }
+}
