@@ -244,6 +244,100 @@ pub fn boot(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The end-to-end boot test `cargo xtask test` runs: the image boots under QEMU, reaches
+/// multi-user.target with no failed unit, `sctl` answers in the guest (the demo unit's
+/// `list-units` and `status`), and `sctl poweroff` ends QEMU with status 0 through PID 1's
+/// final step — within a time limit, with the console kept for the failure message.
+pub fn boot_test() -> Result<()> {
+    ensure_apt(&[("qemu-system-x86_64", "qemu-system-x86")])?;
+    let kernel = find_kernel()?;
+    let image = build_image()?;
+    step("end-to-end: boot the image, check the guest, power off");
+    let append = "console=ttyS0 quiet panic=-1 rdinit=/usr/lib/sysmaster/init sysmaster.demo";
+    let mut child = std::process::Command::new("qemu-system-x86_64")
+        .args(["-accel", "tcg", "-m", "512", "-smp", "1", "-no-reboot"])
+        .args(["-display", "none", "-serial", "stdio", "-monitor", "none"])
+        .arg("-kernel")
+        .arg(&kernel)
+        .arg("-initrd")
+        .arg(&image)
+        .args(["-append", append])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot run qemu-system-x86_64: {e}"))?;
+    // Read the console as it comes, so that QEMU never blocks on a full pipe.
+    let reader = child.stdout.take().map(|mut out| {
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut text = String::new();
+            let _ = out.read_to_string(&mut text);
+            text
+        })
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
+            break Some(s);
+        }
+        if started.elapsed() > std::time::Duration::from_secs(180) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let console = reader.and_then(|r| r.join().ok()).unwrap_or_default();
+    let elapsed = started.elapsed().as_secs_f64();
+    let checks: [(&str, bool); 6] = [
+        (
+            "multi-user.target reached",
+            console.contains("Reached target Multi-User System."),
+        ),
+        (
+            "no unit failed before the power-off",
+            console
+                .split("# sctl poweroff")
+                .next()
+                .is_some_and(|boot| !boot.contains("Failed")),
+        ),
+        (
+            "sctl list-units answered in the guest",
+            console.lines().any(|l| {
+                l.split_whitespace()
+                    .take(4)
+                    .eq(["ticker.service", "loaded", "active", "running"])
+            }),
+        ),
+        (
+            "sctl status answered in the guest",
+            console.contains("Main PID:"),
+        ),
+        (
+            "PID 1 performed the final step",
+            console.contains("sysmaster-init: final step: Poweroff"),
+        ),
+        (
+            "QEMU ended by the guest's power-off",
+            status.is_some_and(|s| s.success()),
+        ),
+    ];
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(what, _)| *what)
+        .collect();
+    if !failed.is_empty() {
+        return Err(format!(
+            "boot test failed: {}\n--- console ---\n{console}",
+            failed.join("; ")
+        ));
+    }
+    eprintln!("boot, checks and power-off in {elapsed:.1} s (QEMU, TCG)");
+    Ok(())
+}
+
 /// The newest Debian cloud kernel in /boot, installed with apt if there is none.
 fn find_kernel() -> Result<PathBuf> {
     let newest = || {

@@ -28,7 +28,8 @@ fn main() -> ExitCode {
         Some("bench-recovery") => recovery::bench_recovery(args.get(1..).unwrap_or_default()),
         Some("image") => image::build_image().map(|_| ()),
         Some("boot") => image::boot(args.get(1..).unwrap_or_default()),
-        _ => Err("usage: cargo xtask <test|demo|bench-manager>\n  test  run the whole test suite (what CI runs)\n  demo  verify unit files with sctl\n  bench-manager [--units N] [--runs K] [--musl | --compare]  the manager's memory and start/stop times (glibc, static musl, or both)\n  bench-recovery [--units N] [--kills K] [--musl]  time from a manager SIGKILL until the next one answers, under our PID 1".to_string()),
+        Some("boot-test") => image::boot_test(),
+        _ => Err("usage: cargo xtask <boot|test|demo|image|boot-test|bench-manager|bench-recovery>\n  boot [--shell]  boot a QEMU VM with sysmaster as PID 1 (the main job)\n  test  run the whole test suite (what CI runs)\n  demo  the manager on examples/units, without a VM\n  image  build the initramfs\n  boot-test  the end-to-end boot test alone\n  bench-manager [--units N] [--runs K] [--musl | --compare]  the manager's memory and start/stop times (glibc, static musl, or both)\n  bench-recovery [--units N] [--kills K] [--musl]  time from a manager SIGKILL until the next one answers, under our PID 1".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -189,6 +190,7 @@ fn test() -> Result<()> {
         step("Debian unit-file corpus");
         eprint!("{report}");
     }
+    image::boot_test()?;
     step("all tests passed");
     Ok(())
 }
