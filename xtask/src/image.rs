@@ -215,27 +215,13 @@ pub fn boot(args: &[String]) -> Result<()> {
         [a] if a == "--shell" => true,
         _ => return Err("usage: cargo xtask boot [--shell]".into()),
     };
-    ensure_apt(&[("qemu-system-x86_64", "qemu-system-x86")])?;
-    let kernel = find_kernel()?;
-    let image = build_image()?;
-    step(&format!(
-        "booting {} with sysmaster as PID 1",
-        kernel.display()
-    ));
     let mode = if shell {
         "sysmaster.shell"
     } else {
         "sysmaster.demo"
     };
-    let append = format!("console=ttyS0 quiet panic=-1 rdinit=/usr/lib/sysmaster/init {mode}");
-    let status = std::process::Command::new("qemu-system-x86_64")
-        .args(["-accel", "tcg", "-m", "512", "-smp", "1", "-no-reboot"])
-        .args(["-display", "none", "-serial", "stdio", "-monitor", "none"])
-        .arg("-kernel")
-        .arg(&kernel)
-        .arg("-initrd")
-        .arg(&image)
-        .args(["-append", &append])
+    let mut qemu = prepare_vm(mode)?;
+    let status = qemu
         .status()
         .map_err(|e| format!("cannot run qemu-system-x86_64: {e}"))?;
     if !status.success() {
@@ -244,24 +230,37 @@ pub fn boot(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// The end-to-end boot test `cargo xtask test` runs: the image boots under QEMU, reaches
-/// multi-user.target with no failed unit, `sctl` answers in the guest (the demo unit's
-/// `list-units` and `status`), and `sctl poweroff` ends QEMU with status 0 through PID 1's
-/// final step — within a time limit, with the console kept for the failure message.
-pub fn boot_test() -> Result<()> {
+/// Installs what is missing, builds the image and returns the QEMU command that boots it
+/// with sysmaster as PID 1; `mode` (`sysmaster.demo`, `sysmaster.shell`) goes on the
+/// kernel command line and selects the console unit.
+fn prepare_vm(mode: &str) -> Result<std::process::Command> {
     ensure_apt(&[("qemu-system-x86_64", "qemu-system-x86")])?;
     let kernel = find_kernel()?;
     let image = build_image()?;
-    step("end-to-end: boot the image, check the guest, power off");
-    let append = "console=ttyS0 quiet panic=-1 rdinit=/usr/lib/sysmaster/init sysmaster.demo";
-    let mut child = std::process::Command::new("qemu-system-x86_64")
-        .args(["-accel", "tcg", "-m", "512", "-smp", "1", "-no-reboot"])
+    step(&format!(
+        "booting {} with sysmaster as PID 1 ({mode})",
+        kernel.display()
+    ));
+    let mut qemu = std::process::Command::new("qemu-system-x86_64");
+    qemu.args(["-accel", "tcg", "-m", "512", "-smp", "1", "-no-reboot"])
         .args(["-display", "none", "-serial", "stdio", "-monitor", "none"])
         .arg("-kernel")
         .arg(&kernel)
         .arg("-initrd")
         .arg(&image)
-        .args(["-append", append])
+        .arg("-append")
+        .arg(format!(
+            "console=ttyS0 quiet panic=-1 rdinit=/usr/lib/sysmaster/init {mode}"
+        ));
+    Ok(qemu)
+}
+
+/// The end-to-end boot test `cargo xtask test` runs: the image boots under QEMU, reaches
+/// multi-user.target with no failed unit, `sctl` answers in the guest (the demo unit's
+/// `list-units` and `status`), and `sctl poweroff` ends QEMU with status 0 through PID 1's
+/// final step — within a time limit, with the console kept for the failure message.
+pub fn boot_test() -> Result<()> {
+    let mut child = prepare_vm("sysmaster.demo")?
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
