@@ -1995,15 +1995,39 @@ impl Daemon {
     /// the manager cannot learn how: without PID 1 relaying it, the end is reported as a
     /// kill (a failure, so that restart policies apply), with a log line saying so.
     fn adopted_ended(&mut self, pid: u32) {
-        self.adopted.remove(&pid);
-        let Some(u) = self.pids.remove(&pid) else {
+        let Some(&u) = self.pids.get(&pid) else {
+            self.adopted.remove(&pid);
             return;
         };
-        self.start_times.remove(&pid);
-        self.log_unit(
+        self.unknown_end(
             u,
-            &format!("Process {pid} (started by the previous manager) ended; its exit status is unknown."),
+            pid,
+            "(started by the previous manager) ended; its exit status is unknown",
         );
+        self.drain_events();
+        self.check_empty();
+    }
+
+    /// After recovery: processes that ended while no manager ran. Their exit status is
+    /// lost (no PID 1 relayed it); they are reported as killed, with a log line.
+    fn resolve_lost(&mut self) {
+        for (u, pid) in std::mem::take(&mut self.lost) {
+            self.unknown_end(
+                u,
+                pid,
+                "ended while no manager was running; its exit status is lost",
+            );
+        }
+        self.drain_events();
+    }
+
+    /// Forgets a tracked process whose exit status nobody can tell and queues its end as
+    /// a kill (a failure, so that restart policies apply), saying so in the unit's log.
+    fn unknown_end(&mut self, u: UnitId, pid: u32, what: &str) {
+        self.pids.remove(&pid);
+        self.start_times.remove(&pid);
+        self.adopted.remove(&pid);
+        self.log_unit(u, &format!("Process {pid} {what}."));
         self.events.push_back((
             u,
             Event::Exited {
@@ -2014,35 +2038,6 @@ impl Daemon {
                 },
             },
         ));
-        self.drain_events();
-        self.check_empty();
-    }
-
-    /// After recovery: processes that ended while no manager ran. Their exit status is
-    /// lost (no PID 1 relayed it); they are reported as killed, with a log line.
-    fn resolve_lost(&mut self) {
-        for (u, pid) in std::mem::take(&mut self.lost) {
-            self.pids.remove(&pid);
-            self.start_times.remove(&pid);
-            self.adopted.remove(&pid);
-            self.log_unit(
-                u,
-                &format!(
-                    "Process {pid} ended while no manager was running; its exit status is lost."
-                ),
-            );
-            self.events.push_back((
-                u,
-                Event::Exited {
-                    pid,
-                    status: ExitStatus::Killed {
-                        signal: SIGKILL,
-                        core_dumped: false,
-                    },
-                },
-            ));
-        }
-        self.drain_events();
     }
 
     /// After recovery: watch every adopted process through a pidfd (they are children of
