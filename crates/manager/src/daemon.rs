@@ -126,6 +126,9 @@ pub struct Daemon {
     /// The highest init-link exit sequence number applied.
     exit_seq: u64,
     boot_id: String,
+    /// What the boot starts under PID 1 when no `--start` is given: `default.target`, or
+    /// what the kernel command line names (not read in a container, as systemd does).
+    boot_target: String,
     /// Tracked processes of the previous manager that had ended when this one started.
     lost: Vec<(UnitId, u32)>,
     /// Processes taken over from a previous manager: not our children, so their end is
@@ -302,6 +305,14 @@ impl Daemon {
             }
             None => crate::initlink::Hello::default(),
         };
+        let boot_target = if hello.container {
+            None
+        } else {
+            std::fs::read_to_string("/proc/cmdline")
+                .ok()
+                .and_then(|c| boot_target(&c))
+        }
+        .unwrap_or_else(|| "default.target".to_string());
         let crate::initlink::Hello {
             fds: mut stored,
             exits: replayed,
@@ -363,6 +374,7 @@ impl Daemon {
             options.unit_dirs.clone()
         };
         Ok(Daemon {
+            boot_target,
             reg: Registry::new(dirs),
             engine: Engine::new(),
             timers: Timers::new(),
@@ -454,8 +466,9 @@ impl Daemon {
                 eprintln!("sysmaster: cannot tell PID 1 that the manager is up: {e}");
             }
         }
-        // Under PID 1 with nothing named, the boot goes to default.target, as in systemd.
-        let default = ["default.target".to_string()];
+        // Under PID 1 with nothing named, the boot goes to default.target (or what the
+        // kernel command line names), as in systemd.
+        let default = [self.boot_target.clone()];
         let start = if recovered {
             &[][..]
         } else if start.is_empty() && self.link.is_some() {
@@ -2592,6 +2605,59 @@ fn map_unit_job_mode(m: unitfile::model::unit::JobMode) -> JobMode {
         U::Flush => JobMode::Flush,
         U::IgnoreDependencies => JobMode::IgnoreDependencies,
         U::IgnoreRequirements => JobMode::IgnoreRequirements,
+    }
+}
+
+/// The unit a machine boots into when the kernel command line names one
+/// (kernel-command-line(7)): `systemd.unit=NAME` (or our `sysmaster.unit=NAME`), or a SysV
+/// runlevel word — `emergency`/`-b`, `rescue`/`single`/`s`/`S`/`1`, `2`–`5`. The last one
+/// given wins, as in systemd. Quoting is not needed for unit names and not handled.
+pub fn boot_target(cmdline: &str) -> Option<String> {
+    let mut target = None;
+    for word in cmdline.split_ascii_whitespace() {
+        let named = match word.split_once('=') {
+            Some(("systemd.unit" | "sysmaster.unit", v)) if !v.is_empty() => Some(v),
+            Some(_) => None,
+            None => match word {
+                "emergency" | "-b" => Some("emergency.target"),
+                "rescue" | "single" | "s" | "S" | "1" => Some("rescue.target"),
+                "2" => Some("runlevel2.target"),
+                "3" => Some("runlevel3.target"),
+                "4" => Some("runlevel4.target"),
+                "5" => Some("runlevel5.target"),
+                _ => None,
+            },
+        };
+        if let Some(t) = named {
+            target = Some(t.to_string());
+        }
+    }
+    target
+}
+
+#[cfg(test)]
+mod boot_target_tests {
+    use super::boot_target;
+
+    #[test]
+    fn kernel_command_line_names_the_boot_target() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("console=ttyS0 quiet", None),
+            ("quiet systemd.unit=bench.target", Some("bench.target")),
+            ("sysmaster.unit=rescue.target ro", Some("rescue.target")),
+            ("single", Some("rescue.target")),
+            ("S", Some("rescue.target")),
+            ("3", Some("runlevel3.target")),
+            ("-b", Some("emergency.target")),
+            ("emergency systemd.unit=a.target", Some("a.target")),
+            ("systemd.unit=a.target rescue", Some("rescue.target")),
+            ("systemd.unit= quiet", None),
+            ("rd.systemd.unit=initrd.target", None),
+            ("systemd.unit.x=1", None),
+        ];
+        for (line, want) in cases {
+            assert_eq!(boot_target(line).as_deref(), *want, "{line}");
+        }
     }
 }
 

@@ -7,7 +7,8 @@
 //! `--unit-path` replaces the default search path (repeatable), `--runtime-dir` is where
 //! the `control` and `notify` sockets live (default `/run/sysmaster`), `--start` queues a
 //! start job once the manager is up (under `sysmaster-init` without `--start`:
-//! `default.target`). SIGTERM or SIGINT stop every unit, then the manager
+//! `default.target`, or the unit the kernel command line names with `systemd.unit=`,
+//! `sysmaster.unit=` or a runlevel word, outside containers). SIGTERM or SIGINT stop every unit, then the manager
 //! exits.
 
 use manager::daemon::{Daemon, Options};
