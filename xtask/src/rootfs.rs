@@ -32,12 +32,22 @@ pub fn debian_rootfs() -> Result<PathBuf> {
         return Ok(dir);
     }
     ensure_apt(&[("debootstrap", "debootstrap")])?;
+    std::fs::create_dir_all(CACHE).map_err(|e| format!("{CACHE}: {e}"))?;
+    // Two test runs on one machine must not build into the same directory: the second
+    // waits for the first and then finds its tree.
+    let lock_path = dir.with_extension("lock");
+    let lock =
+        std::fs::File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    lock.lock()
+        .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
+    if dir.join("etc/debian_version").is_file() {
+        return Ok(dir);
+    }
     let tmp = dir.with_extension("partial");
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp)
             .map_err(|e| format!("cannot remove the stale {}: {e}", tmp.display()))?;
     }
-    std::fs::create_dir_all(CACHE).map_err(|e| format!("{CACHE}: {e}"))?;
     step(&format!(
         "debootstrap --variant=minbase bookworm with {} (cached in {})",
         PACKAGES.join(","),
