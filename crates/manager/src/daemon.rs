@@ -10,7 +10,9 @@
 //! - the control socket and its clients (see `control`);
 //! - each unit's output pipe, read into its [`crate::logbuf::LogBuffer`];
 //! - the report pipe of each freshly spawned process, which says when `execve` happened
-//!   (`Type=exec`) or which set-up step failed.
+//!   (`Type=exec`) or which set-up step failed;
+//! - `/proc/self/mountinfo`, whose `POLLPRI` says the mount table changed: mount units
+//!   learn whether their `Where=` is mounted (see `daemon/mounts.rs`).
 //!
 //! Unit state machines and the job engine are pure: the daemon feeds them events with the
 //! current `CLOCK_MONOTONIC` time and carries out the effects they return, through `sys`.
