@@ -123,12 +123,14 @@ impl Unit {
         }
     }
 
+    /// `Description=`, else (as systemd) a mount's `Where=`, else the name.
     pub fn description(&self) -> String {
         self.loaded
             .config
             .unit
             .description
             .clone()
+            .or_else(|| Some(self.mount()?.config().where_.clone()))
             .unwrap_or_else(|| self.name.clone())
     }
 
@@ -700,6 +702,11 @@ mod tests {
         assert!(unit.supported());
         assert_eq!(unit.sub_state(), "dead");
         assert_eq!(unit.mount().unwrap().config().where_, "/var/tmp");
+        assert_eq!(
+            unit.description(),
+            "/var/tmp",
+            "a mount is described by its path"
+        );
         // The default dependencies of a local mount.
         assert!(r
             .graph
