@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 const UNITS: &[(&str, &str)] = &[
     (
         "sysinit.target",
-        "[Unit]\nDescription=System Initialization\nDefaultDependencies=no\nWants=hostname.service\nAfter=hostname.service\n",
+        "[Unit]\nDescription=System Initialization\nDefaultDependencies=no\nWants=hostname.service local-fs.target\nAfter=hostname.service local-fs.target\n",
     ),
     (
         "basic.target",
@@ -32,7 +32,25 @@ const UNITS: &[(&str, &str)] = &[
     ),
     (
         "shutdown.target",
-        "[Unit]\nDescription=System Shutdown\nDefaultDependencies=no\nRefuseManualStart=yes\n",
+        "[Unit]\nDescription=System Shutdown\nDefaultDependencies=no\nRefuseManualStart=yes\nWants=umount.target\n",
+    ),
+    // File systems: the fstab generator's units are required (or wanted) by
+    // local-fs.target; mount units conflict with umount.target, which going down starts.
+    (
+        "local-fs-pre.target",
+        "[Unit]\nDescription=Preparation for Local File Systems\nDefaultDependencies=no\nRefuseManualStart=yes\n",
+    ),
+    (
+        "local-fs.target",
+        "[Unit]\nDescription=Local File Systems\nDefaultDependencies=no\nAfter=local-fs-pre.target\nConflicts=shutdown.target\n",
+    ),
+    (
+        "remote-fs.target",
+        "[Unit]\nDescription=Remote File Systems\nDefaultDependencies=no\nConflicts=shutdown.target\n",
+    ),
+    (
+        "umount.target",
+        "[Unit]\nDescription=Unmount All Filesystems\nDefaultDependencies=no\nRefuseManualStart=yes\n",
     ),
     (
         "poweroff.target",
@@ -193,7 +211,13 @@ pub fn build_image() -> Result<PathBuf> {
     c.ino += 1;
     cpio_node(&mut c.bytes, c.ino, "dev/console", 0o020600, &[], (5, 1));
     c.add("etc/hostname", FILE, b"sysmaster\n");
-    c.add("etc/fstab", FILE, b"");
+    c.add(
+        "etc/fstab",
+        FILE,
+        b"# <file system> <mount point> <type> <options> <dump> <pass>\n\
+          tmpfs /tmp tmpfs mode=1777,nosuid,nodev 0 0\n\
+          tmpfs /run/scratch tmpfs size=1m,mode=0755,nofail 0 0\n",
+    );
     c.add("etc/passwd", FILE, b"root:x:0:0:root:/root:/bin/sh\n");
     c.add("etc/group", FILE, b"root:x:0:\n");
     let out_dir = target.join("image");

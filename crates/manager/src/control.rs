@@ -1796,6 +1796,12 @@ impl Daemon {
         if is_service {
             self.push_event(u, units::service::Event::ResetFailed);
         }
+        if matches!(
+            self.reg.unit(u).map(|x| &x.runtime),
+            Some(Runtime::Mount(_))
+        ) {
+            self.mount_reset_failed(u);
+        }
     }
 
     /// `daemon-reload`: the search path is scanned again and every unit without a job is
@@ -1803,6 +1809,7 @@ impl Daemon {
     fn reload_unit_files(&mut self) {
         // Every unit takes its new configuration, also one with a pending job: a job keeps
         // its unit id, and a unit's runtime keeps its state (see `Registry::reload`).
+        self.rerun_generators();
         self.reg.reload(|_| true);
         eprintln!("sysmaster: reloaded unit files");
     }
@@ -1963,6 +1970,9 @@ impl Daemon {
             self.cgroup_properties(u, unit, &mut p);
             exec_context_properties(section, &mut p);
             kill_context_properties(s, section, &mut p);
+        } else if let Some(m) = unit.mount() {
+            mount_properties(m, &mut p);
+            self.cgroup_properties(u, unit, &mut p);
         } else if matches!(unit.loaded.config.kind, Kind::Slice(_)) {
             self.cgroup_properties(u, unit, &mut p);
         }
@@ -2383,6 +2393,23 @@ impl Daemon {
             log: unit.log.last(Some(STATUS_LOG_LINES)),
         })
     }
+}
+
+/// A mount unit's own properties (systemd.mount(5) names).
+fn mount_properties(m: &units::mount::Mount, p: &mut Props) {
+    let c = m.config();
+    p.str("Where", c.where_.clone());
+    p.str("What", c.what.clone());
+    p.str("Options", c.options.clone().unwrap_or_default());
+    p.str("Type", c.fs_type.clone().unwrap_or_default());
+    p.span("TimeoutUSec", c.timeout_usec.unwrap_or(u64::MAX));
+    p.fixed("ControlPID", m.control_pid().unwrap_or(0));
+    p.fixed("DirectoryMode", format!("{:04o}", c.directory_mode));
+    p.yes_no("SloppyOptions", c.sloppy_options);
+    p.yes_no("LazyUnmount", c.lazy_unmount);
+    p.yes_no("ReadWriteOnly", c.read_write_only);
+    p.yes_no("ForceUnmount", c.force_unmount);
+    p.str("Result", m.result().as_str());
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@
 //! - the control socket and its clients (see `control`);
 //! - each unit's output pipe, read into its [`crate::logbuf::LogBuffer`];
 //! - the report pipe of each freshly spawned process, which says when `execve` happened
-//!   (`Type=exec`) or which set-up step failed.
+//!   (`Type=exec`) or which set-up step failed;
+//! - `/proc/self/mountinfo`, whose `POLLPRI` says the mount table changed: mount units
+//!   learn whether their `Where=` is mounted (see `daemon/mounts.rs`).
 //!
 //! Unit state machines and the job engine are pure: the daemon feeds them events with the
 //! current `CLOCK_MONOTONIC` time and carries out the effects they return, through `sys`.
@@ -38,6 +40,8 @@ use units::exit::ExitStatus;
 use units::service::{Effect, Event, KillTarget, Role, ServiceResult, ServiceState};
 use units::{ActiveState, Dependency, UnitId};
 
+mod mounts;
+
 const SIGCHLD: i32 = 17;
 const SIGTERM: i32 = 15;
 const SIGINT: i32 = 2;
@@ -60,6 +64,9 @@ pub struct Options {
     pub unit_dirs: Vec<PathBuf>,
     pub runtime_dir: PathBuf,
     pub start: Vec<String>,
+    /// The fstab the generator reads; `None`: `/etc/fstab` on the default search path,
+    /// no generator with `--unit-path`.
+    pub fstab: Option<PathBuf>,
 }
 
 /// A spawned process whose `execve` has not been confirmed yet.
@@ -82,6 +89,7 @@ enum Source {
     Adopted(u32),
     Link,
     Socket(UnitId),
+    Mountinfo,
 }
 
 pub struct Daemon {
@@ -151,6 +159,12 @@ pub struct Daemon {
     /// `Type=idle` services wait before exec until this pipe's write end is closed, which
     /// happens once no job is left (systemd's idle pipe). Created on demand.
     idle_pipe: Option<(OwnedFd, OwnedFd)>,
+    /// `/proc/self/mountinfo`, polled for `POLLPRI` (the mount table changed).
+    mountinfo: Option<std::fs::File>,
+    /// How many units had been told the mount table (units are only ever added).
+    units_synced: usize,
+    /// The fstab generator's input and output directory, when it runs.
+    generator: Option<(PathBuf, PathBuf)>,
 }
 
 /// `CLOCK_REALTIME` in µs, for the timestamps `sctl status` shows.
@@ -365,7 +379,7 @@ impl Daemon {
                 None
             }
         };
-        let dirs = if options.unit_dirs.is_empty() {
+        let mut dirs: Vec<PathBuf> = if options.unit_dirs.is_empty() {
             unitfile::lookup::SYSTEM_UNIT_PATH
                 .iter()
                 .map(PathBuf::from)
@@ -373,6 +387,10 @@ impl Daemon {
         } else {
             options.unit_dirs.clone()
         };
+        let generator = generator_setup(options, &mut dirs);
+        if let Some((fstab, out)) = &generator {
+            run_generator(fstab, out);
+        }
         Ok(Daemon {
             boot_target,
             reg: Registry::new(dirs),
@@ -413,6 +431,9 @@ impl Daemon {
             reexec: false,
             host: crate::conditions::Host::detect(),
             idle_pipe: None,
+            mountinfo: Daemon::open_mountinfo(),
+            units_synced: 0,
+            generator,
         })
     }
 
@@ -455,6 +476,7 @@ impl Daemon {
                 self.watch_adopted();
             }
             self.resolve_lost();
+            self.mounts_after_recovery();
         }
         for m in std::mem::take(&mut self.early) {
             self.link_message(m, None);
@@ -488,6 +510,7 @@ impl Daemon {
             self.expire_jobs(now);
             self.poll_pid_files();
             self.check_empty();
+            self.sync_new_mount_units();
             self.dispatch_jobs();
             if self.engine.is_empty() {
                 // Every job is done: Type=idle services waiting before exec may run now.
@@ -627,6 +650,10 @@ impl Daemon {
                 }
             }
         }
+        if let Some(f) = &self.mountinfo {
+            fds.push(PollFd::new(f.as_raw_fd(), sys::event::PRIORITY));
+            sources.push(Source::Mountinfo);
+        }
         if let Err(e) = sys::event::poll(&mut fds, timeout) {
             eprintln!("sysmaster: poll failed: {e}");
             std::thread::sleep(std::time::Duration::from_millis(100));
@@ -641,7 +668,12 @@ impl Daemon {
         let mut ended = Vec::new();
         let mut link = false;
         let mut incoming = BTreeSet::new();
+        let mut mount_table = false;
         for (p, s) in fds.iter().zip(sources) {
+            if matches!(s, Source::Mountinfo) {
+                mount_table = p.priority();
+                continue;
+            }
             if !(p.readable() || p.writable()) {
                 continue;
             }
@@ -657,6 +689,7 @@ impl Daemon {
                 Source::Socket(u) => {
                     incoming.insert(u);
                 }
+                Source::Mountinfo => {}
             }
         }
         // Output first, so that a process's last lines are stored before its exit is seen.
@@ -665,6 +698,10 @@ impl Daemon {
         }
         // Exec reports before exits: a set-up failure is logged before the exit code.
         self.exec_reports(execs);
+        // The table before exits, so that a mount command's exit is judged against it.
+        if mount_table {
+            self.sync_mounts(None);
+        }
         if signal {
             self.handle_signals();
         }
@@ -922,7 +959,10 @@ impl Daemon {
             let now = Daemon::now();
             let effects = match self.reg.unit_mut(u).and_then(|x| x.service_mut()) {
                 Some(s) => s.handle(now, event),
-                None => continue,
+                None => {
+                    self.mount_service_event(u, event);
+                    continue;
+                }
             };
             for effect in effects {
                 self.apply(u, effect);
@@ -1476,9 +1516,10 @@ impl Daemon {
                 let (u, t) = (job.unit, job.job_type);
                 // A service cannot start while it is still stopping or waiting to restart:
                 // the job waits until the unit's state changes.
-                let busy = self.reg.unit(u).and_then(|x| x.service()).is_some_and(|s| {
-                    s.active_state() == ActiveState::Deactivating
-                        || s.state() == ServiceState::AutoRestart
+                let busy = self.reg.unit(u).is_some_and(|x| {
+                    x.active_state() == ActiveState::Deactivating
+                        || x.service()
+                            .is_some_and(|s| s.state() == ServiceState::AutoRestart)
                 });
                 if t == JobType::Start && busy {
                     continue;
@@ -1611,6 +1652,7 @@ impl Daemon {
                     self.jobs_finished(list);
                 }
             },
+            Runtime::Mount(_) => self.perform_mount(u, id, action),
             Runtime::Unsupported => {
                 let t = unit.unit_type().suffix();
                 self.log_unit(u, &format!("unit type {t} is not supported yet"));
@@ -1716,13 +1758,12 @@ impl Daemon {
             Runtime::Service(s) => RuntimeRecord::Service(Box::new(s.snapshot())),
             Runtime::Simple(a) => RuntimeRecord::Simple(*a),
             Runtime::Socket(s) => RuntimeRecord::Socket(s.machine.state()),
+            Runtime::Mount(m) => RuntimeRecord::Mount(Box::new(m.snapshot())),
             Runtime::Unsupported => RuntimeRecord::None,
         };
         let procs = unit
-            .service()
-            .map(|s| [s.main_pid(), s.control_pid()])
+            .tracked_pids()
             .into_iter()
-            .flatten()
             .flatten()
             .filter_map(|pid| Some((pid, *self.start_times.get(&pid)?)))
             .collect();
@@ -1912,6 +1953,16 @@ impl Daemon {
                     effects.extend(fx.into_iter().map(|e| (u, e)));
                 }
                 (RuntimeRecord::Simple(a), Runtime::Simple(s)) => *s = *a,
+                (RuntimeRecord::Mount(snap), Runtime::Mount(m)) => {
+                    let (restored, fx) =
+                        units::mount::Mount::restore(m.config().clone(), snap.as_ref().clone());
+                    **m = restored;
+                    for e in fx {
+                        if let units::mount::Effect::ArmTimer { at } = e {
+                            self.timers.arm(u, units::service::TimerKind::Start, at);
+                        }
+                    }
+                }
                 (RuntimeRecord::Socket(state), Runtime::Socket(rt)) => {
                     let mut fds = Vec::new();
                     while let Some(fd) =
@@ -2605,6 +2656,41 @@ fn map_unit_job_mode(m: unitfile::model::unit::JobMode) -> JobMode {
         U::Flush => JobMode::Flush,
         U::IgnoreDependencies => JobMode::IgnoreDependencies,
         U::IgnoreRequirements => JobMode::IgnoreRequirements,
+    }
+}
+
+/// Where the fstab generator reads and writes, if it runs: `/etc/fstab` on the default
+/// search path (or the `--fstab` file), its output `<runtime-dir>/generator` placed in
+/// the search path below `/etc/systemd/system` and `/run/systemd/system` (systemd's
+/// `/run/systemd/generator`), or last with `--unit-path`.
+fn generator_setup(options: &Options, dirs: &mut Vec<PathBuf>) -> Option<(PathBuf, PathBuf)> {
+    let fstab = match (&options.fstab, options.unit_dirs.is_empty()) {
+        (Some(f), _) => f.clone(),
+        (None, true) => PathBuf::from("/etc/fstab"),
+        (None, false) => return None,
+    };
+    let out = options.runtime_dir.join("generator");
+    let at = dirs
+        .iter()
+        .position(|d| d == Path::new("/run/systemd/system"))
+        .map_or(dirs.len(), |i| i + 1);
+    dirs.insert(at, out.clone());
+    Some((fstab, out))
+}
+
+/// Runs the fstab generator, logging what it says.
+fn run_generator(fstab: &Path, out: &Path) {
+    for line in crate::fstab::run(fstab, out) {
+        eprintln!("sysmaster: fstab generator: {line}");
+    }
+}
+
+impl Daemon {
+    /// Runs the generators again (`daemon-reload`).
+    pub(crate) fn rerun_generators(&mut self) {
+        if let Some((fstab, out)) = &self.generator {
+            run_generator(fstab, out);
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod conditions;
 mod control;
 pub mod daemon;
 pub mod exec;
+pub mod fstab;
 pub mod initlink;
 pub mod logbuf;
 pub mod persist;

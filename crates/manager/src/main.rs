@@ -1,8 +1,11 @@
 //! `sysmaster`, the service manager daemon:
 //!
 //! ```text
-//! sysmaster [--unit-path DIR]... [--runtime-dir DIR] [--start UNIT]...
+//! sysmaster [--unit-path DIR]... [--runtime-dir DIR] [--start UNIT]... [--fstab FILE]
 //! ```
+//!
+//! `--fstab` names the file the fstab generator reads (default: `/etc/fstab` on the
+//! default search path; none with `--unit-path`).
 //!
 //! `--unit-path` replaces the default search path (repeatable), `--runtime-dir` is where
 //! the `control` and `notify` sockets live (default `/run/sysmaster`), `--start` queues a
@@ -14,13 +17,15 @@
 use manager::daemon::{Daemon, Options};
 use std::path::PathBuf;
 
-const USAGE: &str = "usage: sysmaster [--unit-path DIR]... [--runtime-dir DIR] [--start UNIT]...";
+const USAGE: &str =
+    "usage: sysmaster [--unit-path DIR]... [--runtime-dir DIR] [--start UNIT]... [--fstab FILE]";
 
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
         unit_dirs: Vec::new(),
         runtime_dir: PathBuf::from("/run/sysmaster"),
         start: Vec::new(),
+        fstab: None,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -38,6 +43,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
             "--unit-path" => options.unit_dirs.push(PathBuf::from(value()?)),
             "--runtime-dir" => options.runtime_dir = PathBuf::from(value()?),
             "--start" => options.start.push(value()?),
+            "--fstab" => options.fstab = Some(PathBuf::from(value()?)),
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }

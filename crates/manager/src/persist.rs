@@ -89,6 +89,7 @@ pub enum RuntimeRecord {
     Service(Box<ServiceSnapshot>),
     Simple(ActiveState),
     Socket(units::socket::SocketState),
+    Mount(Box<units::mount::MountSnapshot>),
     None,
 }
 

@@ -33,6 +33,8 @@ pub enum Runtime {
     Simple(ActiveState),
     /// Socket units (`Accept=no`): the machine and the listening sockets.
     Socket(Box<crate::sockets::SocketRuntime>),
+    /// Mount units: the machine; the daemon runs mount(8)/umount(8) and reports the table.
+    Mount(Box<units::mount::Mount>),
     /// Types the manager does not drive yet: loaded and listed, never started.
     Unsupported,
 }
@@ -95,6 +97,7 @@ impl Unit {
             Runtime::Service(s) => s.active_state(),
             Runtime::Simple(a) => *a,
             Runtime::Socket(s) => s.machine.active_state(),
+            Runtime::Mount(m) => m.active_state(),
             Runtime::Unsupported => ActiveState::Inactive,
         }
     }
@@ -105,6 +108,7 @@ impl Unit {
             Runtime::Service(s) => s.state().as_str().to_string(),
             Runtime::Simple(ActiveState::Active) => "active".into(),
             Runtime::Socket(s) => s.machine.state().as_str().to_string(),
+            Runtime::Mount(m) => m.state().as_str().to_string(),
             Runtime::Simple(_) | Runtime::Unsupported => "dead".into(),
         }
     }
@@ -119,13 +123,32 @@ impl Unit {
         }
     }
 
+    /// `Description=`, else (as systemd) a mount's `Where=`, else the name.
     pub fn description(&self) -> String {
         self.loaded
             .config
             .unit
             .description
             .clone()
+            .or_else(|| Some(self.mount()?.config().where_.clone()))
             .unwrap_or_else(|| self.name.clone())
+    }
+
+    pub fn mount(&self) -> Option<&units::mount::Mount> {
+        match &self.runtime {
+            Runtime::Mount(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The processes the manager tracks for the unit: a service's main and control
+    /// process, a mount's control process.
+    pub fn tracked_pids(&self) -> [Option<u32>; 2] {
+        match &self.runtime {
+            Runtime::Service(s) => [s.main_pid(), s.control_pid()],
+            Runtime::Mount(m) => [None, m.control_pid()],
+            _ => [None, None],
+        }
     }
 
     /// Whether the manager can run this unit type.
@@ -139,6 +162,9 @@ fn runtime_for(loaded: &LoadedUnit) -> Runtime {
         Kind::Service(s) => Runtime::Service(Box::new(Service::new(s, &loaded.config.unit))),
         Kind::Target | Kind::Slice(_) => Runtime::Simple(ActiveState::Inactive),
         Kind::Socket(_) => Runtime::Socket(Box::default()),
+        Kind::Mount(m) => Runtime::Mount(Box::new(units::mount::Mount::new(
+            units::mount::MountConfig::new(&loaded.id, m),
+        ))),
         _ => Runtime::Unsupported,
     }
 }
@@ -278,9 +304,14 @@ impl Registry {
             self.add_edges(u, &mut fresh);
             pending.extend(fresh);
         }
-        for u in all_new {
+        let new_mount = all_new.iter().any(|&u| self.is_loaded_mount(u));
+        for &u in &all_new {
             self.add_target_ordering(u);
         }
+        // `RequiresMountsFor=` and the implied mount paths link to the mount units that
+        // exist: the new units' paths, and every unit's once a new mount unit appeared.
+        let mount_edges_for = if new_mount { self.ids() } else { all_new };
+        self.add_mount_edges(&mount_edges_for);
         // Loading happens in bursts (the boot, `daemon-reload`): give back the slots the
         // vector grew by in advance. The next load grows it again.
         self.units.shrink_to_fit();
@@ -377,6 +408,14 @@ impl Registry {
                     Runtime::Simple(a) => *a == ActiveState::Inactive,
                     // A socket keeps its listeners until it is stopped.
                     Runtime::Socket(s) => s.machine.state() == units::socket::SocketState::Dead,
+                    // A mount keeps its state (the table says what is mounted) and takes
+                    // the new settings.
+                    Runtime::Mount(m) => {
+                        if let Kind::Mount(section) = &unit.loaded.config.kind {
+                            m.set_config(units::mount::MountConfig::new(&unit.loaded.id, section));
+                        }
+                        false
+                    }
                     Runtime::Unsupported => true,
                 };
                 if replace {
@@ -404,6 +443,49 @@ impl Registry {
         }
         for u in all.into_iter().chain(added) {
             self.add_target_ordering(u);
+        }
+        let all = self.ids();
+        self.add_mount_edges(&all);
+    }
+
+    fn is_loaded_mount(&self, u: UnitId) -> bool {
+        self.unit(u).is_some_and(|x| {
+            x.loaded.load_state == load::LoadState::Loaded && x.unit_type() == UnitType::Mount
+        })
+    }
+
+    /// `deps::mount_dependencies` for `units`: `After=` (and `Requires=`, for mount units
+    /// with a unit file) on the loaded mount units of the paths each unit needs, such as
+    /// a mount's parent directory (systemd.mount(5), "Automatic Dependencies").
+    fn add_mount_edges(&mut self, units: &[UnitId]) {
+        let mut edges = Vec::new();
+        for &u in units {
+            let Some(unit) = self.unit(u) else {
+                continue;
+            };
+            if unit.loaded.load_state != load::LoadState::Loaded {
+                continue;
+            }
+            let paths = deps::mount_paths(&unit.loaded.id, &unit.loaded.config);
+            if paths.is_empty() {
+                continue;
+            }
+            let mount = |name: &str| match self.find(name) {
+                Some(m) if self.is_loaded_mount(m) => deps::MountUnit::Loaded {
+                    fragment: self.unit(m).is_some_and(|x| x.loaded.fragment.is_some()),
+                },
+                _ => deps::MountUnit::Absent,
+            };
+            for (dep, other) in deps::mount_dependencies(&unit.name, &paths, mount) {
+                if let Some(o) = self.find(&other) {
+                    edges.push((u, dep, o));
+                }
+            }
+        }
+        for (u, dep, o) in edges {
+            if !self.graph.has(u, dep, o) {
+                self.graph.add(u, dep, o);
+            }
         }
     }
 
@@ -584,6 +666,59 @@ mod tests {
             assert_eq!(unit.supported(), supported, "{name}");
             assert_eq!(unit.active_state(), ActiveState::Inactive);
         }
+    }
+
+    /// systemd.mount(5): a mount needs the mount unit of its parent directory when that
+    /// one is loaded, whichever is loaded first; units with `RequiresMountsFor=` too.
+    #[test]
+    fn mounts_and_mount_paths_link_to_loaded_parent_mounts() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            &[
+                (
+                    "var-tmp.mount",
+                    "[Mount]\nWhat=tmpfs\nWhere=/var/tmp\nType=tmpfs\n",
+                ),
+                ("var.mount", "[Mount]\nWhat=/dev/vdb\nWhere=/var\n"),
+                (
+                    "s.service",
+                    "[Unit]\nRequiresMountsFor=/var/tmp/x\n[Service]\nExecStart=/bin/true\n",
+                ),
+            ],
+        );
+        let mut r = Registry::new(vec![d.path().to_path_buf()]);
+        let tmp = r.load("var-tmp.mount").unwrap();
+        assert!(r.find("var.mount").is_none(), "not loaded by the child");
+        let var = r.load("var.mount").unwrap();
+        assert!(r.graph.has(tmp, Dependency::Requires, var));
+        assert!(r.graph.has(tmp, Dependency::After, var));
+        let s = r.load("s.service").unwrap();
+        for m in [tmp, var] {
+            assert!(r.graph.has(s, Dependency::Requires, m));
+            assert!(r.graph.has(s, Dependency::After, m));
+        }
+        let unit = r.unit(tmp).unwrap();
+        assert!(unit.supported());
+        assert_eq!(unit.sub_state(), "dead");
+        assert_eq!(unit.mount().unwrap().config().where_, "/var/tmp");
+        assert_eq!(
+            unit.description(),
+            "/var/tmp",
+            "a mount is described by its path"
+        );
+        // The default dependencies of a local mount.
+        assert!(r
+            .graph
+            .has(tmp, Dependency::Conflicts, r.find("umount.target").unwrap()));
+        assert!(r.graph.has(
+            tmp,
+            Dependency::After,
+            r.find("local-fs-pre.target").unwrap()
+        ));
+        // A reload keeps the edges.
+        r.reload(|_| true);
+        assert!(r.graph.has(tmp, Dependency::Requires, var));
     }
 
     /// What the registry keeps per unit: the service's state machine reads the loaded

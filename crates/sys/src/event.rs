@@ -10,6 +10,8 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 /// Readable (or hung up / in error: a read will tell which).
 pub const READABLE: i16 = libc::POLLIN;
 pub const WRITABLE: i16 = libc::POLLOUT;
+/// Exceptional condition: for `/proc/self/mountinfo`, the mount table changed (proc(5)).
+pub const PRIORITY: i16 = libc::POLLPRI;
 
 /// One descriptor to watch and, after [`poll`], what happened to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +34,11 @@ impl PollFd {
 
     pub fn readable(&self) -> bool {
         self.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
+    }
+
+    /// `POLLPRI` (or `POLLERR`, which the kernel sets with it for a changed mount table).
+    pub fn priority(&self) -> bool {
+        self.revents & (libc::POLLPRI | libc::POLLERR) != 0
     }
 
     pub fn writable(&self) -> bool {

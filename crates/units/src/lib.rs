@@ -7,6 +7,7 @@
 pub mod deps;
 pub mod exit;
 pub mod graph;
+pub mod mount;
 pub mod service;
 pub mod socket;
 
