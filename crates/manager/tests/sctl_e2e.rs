@@ -530,8 +530,13 @@ fn isolate_stops_what_the_target_does_not_pull_in() {
          See system logs and 'sctl status multi-user.target' for details.\n"
     );
     assert_eq!(m.expect(&["is-active", "sleeper"], 0).stdout, "active\n");
-    // `isolate rescue` completes the name as a target.
+    // `isolate rescue` completes the name as a target. Like systemctl, it waits for the
+    // target's job; the stop of what the target does not pull in is not ordered against
+    // it and may still be under way.
     m.expect(&["isolate", "rescue"], 0);
+    m.wait_for("the sleeper stopped", || {
+        m.sctl(&["is-active", "sleeper"]).stdout == "inactive\n"
+    });
     assert_eq!(
         m.expect(&["is-active", "rescue.target", "sleeper"], 0)
             .stdout,
