@@ -109,6 +109,12 @@ pub struct Daemon {
     pub(crate) shutting_down: Option<u64>,
     /// Where going down ends, once asked; the first request wins, as in systemd.
     pub(crate) objective: Option<Objective>,
+    /// A `*-force` action was asked for: the manager leaves for the final step as soon as
+    /// no unit has a process left, whatever state units and jobs are in (systemd leaves its
+    /// loop at once then: Debian's `systemd-poweroff.service` ends every orderly shutdown
+    /// with `SuccessAction=poweroff-force` while `poweroff.target`'s start job, which
+    /// waited for it, has just made that target active).
+    forced: bool,
     /// The target an orderly shutdown started; its job ending begins the stop of the rest.
     shutdown_target: Option<UnitId>,
     /// `<runtime-dir>/state`, where the runtime state is kept for the next manager; `None`
@@ -394,6 +400,7 @@ impl Daemon {
             paths: exec::Paths::default(),
             shutting_down: None,
             objective: None,
+            forced: false,
             shutdown_target: None,
             state_dir,
             dirty: BTreeSet::new(),
@@ -510,6 +517,13 @@ impl Daemon {
                 }
             }
             if let Some(since) = self.shutting_down {
+                if self.forced && self.reg.units().all(|u| !u.populated) {
+                    eprintln!(
+                        "sysmaster: no unit has a process left, {}",
+                        self.objective.unwrap_or(Objective::Exit(0)).doing()
+                    );
+                    break;
+                }
                 if self.all_stopped() {
                     let objective = self.objective.unwrap_or(Objective::Exit(0));
                     if self.link.is_some() {
@@ -2490,6 +2504,7 @@ impl Daemon {
             );
         }
         if procedure == Procedure::Force {
+            self.forced = true;
             if self.shutting_down.is_none() {
                 self.begin_shutdown();
             }
