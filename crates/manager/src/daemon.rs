@@ -1616,6 +1616,18 @@ impl Daemon {
                 Action::Start => {
                     unit.invocation_id = invocation_id();
                     self.socket_event(u, units::socket::Event::Start);
+                    // Listeners are opened at once: a socket that had failed and fails
+                    // again changes no state, so no state change ends its job; it fails here.
+                    let failed_again = self.reg.unit(u).is_some_and(|x| {
+                        matches!(&x.runtime, Runtime::Socket(rt)
+                            if rt.machine.state() == units::socket::SocketState::Failed)
+                    });
+                    if failed_again && self.engine.job_of(u).is_some_and(|j| j.id == id) {
+                        let list =
+                            self.engine
+                                .finish(&self.reg.graph, &self.reg, id, JobResult::Failed);
+                        self.jobs_finished(list);
+                    }
                 }
                 Action::Stop => self.socket_event(u, units::socket::Event::Stop),
                 Action::Reload => {

@@ -802,6 +802,23 @@ fn failure_action_poweroff_starts_poweroff_target_then_stops_the_rest() {
     assert!(log.contains("Power-Off"), "{log}");
 }
 
+/// A socket that cannot listen fails its start job every time, not only the first: a
+/// failed unit that fails again changes no state, yet its job must end (Debian's
+/// `systemd-journald-audit.socket`, pulled in again by each restart of journald, kept a
+/// start job running forever and with it the manager's shutdown).
+#[test]
+fn a_failed_socket_that_cannot_listen_again_fails_its_next_start_job() {
+    // `units/bad.socket` is a regular file, so nothing can be bound below it.
+    let m = Manager::start(&[(
+        "bad.socket",
+        "[Socket]\nListenStream=@DIR@/units/bad.socket/sock\n",
+    )]);
+    for _ in 0..2 {
+        assert_eq!(m.run(JobVerb::Start, "bad.socket"), "failed", "{}", m.log());
+        assert_eq!(m.states("bad.socket").0, "failed");
+    }
+}
+
 /// Debian's `poweroff.target` requires `systemd-poweroff.service`, a service without a
 /// command whose `SuccessAction=poweroff-force` ends the shutdown: the manager must leave
 /// then, although the target's start job makes `poweroff.target` active right after.
