@@ -491,12 +491,23 @@ fn run_container(s: &mut Scratch, tree: &Path) -> Result<String> {
 
     // Our PID 1: unshare's child, once it has exec'd init.
     let mut pid1 = 0;
+    let mut ended = None;
     wait_until("the container's PID 1", BOOT_LIMIT, || {
+        ended = s
+            .container
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten());
         pid1 = children(unshare_pid).first().copied().unwrap_or(0);
-        pid1 != 0
-            && std::fs::read_to_string(format!("/proc/{pid1}/cmdline"))
-                .is_ok_and(|c| c.starts_with("/usr/lib/sysmaster/init\0"))
+        ended.is_some()
+            || (pid1 != 0
+                && std::fs::read_to_string(format!("/proc/{pid1}/cmdline"))
+                    .is_ok_and(|c| c.starts_with("/usr/lib/sysmaster/init\0")))
     })?;
+    if let Some(status) = ended {
+        return Err(format!(
+            "the container ended before its PID 1 ran ({status})"
+        ));
+    }
     s.pid1 = Some(pid1);
     let pid_ns = std::fs::read_link(format!("/proc/{pid1}/ns/pid"))
         .map_err(|e| format!("/proc/{pid1}/ns/pid: {e}"))?
