@@ -2,6 +2,9 @@
 //! it needs (apt packages, rustup components) and says clearly what failed.
 //!
 //! - `cargo xtask test`: the whole test suite, exactly what CI runs (`.ci/run`).
+//! - `cargo xtask container-test`: our PID 1 in a container over a Debian minbase tree,
+//!   running Debian's own `ssh.service` and `cron.service`, then stopped by SIGTERM
+//!   (see [`container`]).
 //! - `cargo xtask demo`: the main job until the VM boot exists: verifies the example unit
 //!   directory and Debian's own unit files with `sctl verify`, shows `sctl cat`, then runs
 //!   the manager on the examples and shows `sctl start`/`list-units`/`status`/`logs`.
@@ -16,6 +19,7 @@ use std::process::{Command, ExitCode};
 
 type Result<T> = std::result::Result<T, String>;
 
+mod container;
 mod image;
 mod recovery;
 mod rootfs;
@@ -30,8 +34,9 @@ fn main() -> ExitCode {
         Some("image") => image::build_image().map(|_| ()),
         Some("boot") => image::boot(args.get(1..).unwrap_or_default()),
         Some("boot-test") => image::boot_test(),
+        Some("container-test") => container::container_test(),
         Some("rootfs") => rootfs::debian_rootfs().map(|p| println!("{}", p.display())),
-        _ => Err("usage: cargo xtask <boot|test|demo|image|boot-test|bench-manager|bench-recovery>\n  boot [--shell]  boot a QEMU VM with sysmaster as PID 1 (the main job)\n  test  run the whole test suite (what CI runs)\n  demo  the manager on examples/units, without a VM\n  image  build the initramfs\n  boot-test  the end-to-end boot test alone\n  rootfs  build (or find) the cached Debian root filesystem and print its path\n  bench-manager [--units N] [--runs K] [--musl | --compare]  the manager's memory and start/stop times (glibc, static musl, or both)\n  bench-recovery [--units N] [--kills K] [--musl]  time from a manager SIGKILL until the next one answers, under our PID 1".to_string()),
+        _ => Err("usage: cargo xtask <boot|test|demo|image|boot-test|container-test|bench-manager|bench-recovery>\n  boot [--shell]  boot a QEMU VM with sysmaster as PID 1 (the main job)\n  test  run the whole test suite (what CI runs)\n  demo  the manager on examples/units, without a VM\n  image  build the initramfs\n  boot-test  the end-to-end boot test alone\n  container-test  our PID 1 in a container over Debian's root filesystem, with Debian's ssh.service and cron.service\n  rootfs  build (or find) the cached Debian root filesystem and print its path\n  bench-manager [--units N] [--runs K] [--musl | --compare]  the manager's memory and start/stop times (glibc, static musl, or both)\n  bench-recovery [--units N] [--kills K] [--musl]  time from a manager SIGKILL until the next one answers, under our PID 1".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -193,6 +198,7 @@ fn test() -> Result<()> {
         eprint!("{report}");
     }
     image::boot_test()?;
+    container::container_test()?;
     step("all tests passed");
     Ok(())
 }

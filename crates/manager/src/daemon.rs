@@ -117,6 +117,12 @@ pub struct Daemon {
     pub(crate) shutting_down: Option<u64>,
     /// Where going down ends, once asked; the first request wins, as in systemd.
     pub(crate) objective: Option<Objective>,
+    /// A `*-force` action was asked for: the manager leaves for the final step as soon as
+    /// no unit has a process left, whatever state units and jobs are in (systemd leaves its
+    /// loop at once then: Debian's `systemd-poweroff.service` ends every orderly shutdown
+    /// with `SuccessAction=poweroff-force` while `poweroff.target`'s start job, which
+    /// waited for it, has just made that target active).
+    forced: bool,
     /// The target an orderly shutdown started; its job ending begins the stop of the rest.
     shutdown_target: Option<UnitId>,
     /// `<runtime-dir>/state`, where the runtime state is kept for the next manager; `None`
@@ -412,6 +418,7 @@ impl Daemon {
             paths: exec::Paths::default(),
             shutting_down: None,
             objective: None,
+            forced: false,
             shutdown_target: None,
             state_dir,
             dirty: BTreeSet::new(),
@@ -533,6 +540,13 @@ impl Daemon {
                 }
             }
             if let Some(since) = self.shutting_down {
+                if self.forced && self.reg.units().all(|u| !u.populated) {
+                    eprintln!(
+                        "sysmaster: no unit has a process left, {}",
+                        self.objective.unwrap_or(Objective::Exit(0)).doing()
+                    );
+                    break;
+                }
                 if self.all_stopped() {
                     let objective = self.objective.unwrap_or(Objective::Exit(0));
                     if self.link.is_some() {
@@ -1643,6 +1657,18 @@ impl Daemon {
                 Action::Start => {
                     unit.invocation_id = invocation_id();
                     self.socket_event(u, units::socket::Event::Start);
+                    // Listeners are opened at once: a socket that had failed and fails
+                    // again changes no state, so no state change ends its job; it fails here.
+                    let failed_again = self.reg.unit(u).is_some_and(|x| {
+                        matches!(&x.runtime, Runtime::Socket(rt)
+                            if rt.machine.state() == units::socket::SocketState::Failed)
+                    });
+                    if failed_again && self.engine.job_of(u).is_some_and(|j| j.id == id) {
+                        let list =
+                            self.engine
+                                .finish(&self.reg.graph, &self.reg, id, JobResult::Failed);
+                        self.jobs_finished(list);
+                    }
                 }
                 Action::Stop => self.socket_event(u, units::socket::Event::Stop),
                 Action::Reload => {
@@ -2541,6 +2567,7 @@ impl Daemon {
             );
         }
         if procedure == Procedure::Force {
+            self.forced = true;
             if self.shutting_down.is_none() {
                 self.begin_shutdown();
             }

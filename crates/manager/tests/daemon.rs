@@ -802,6 +802,57 @@ fn failure_action_poweroff_starts_poweroff_target_then_stops_the_rest() {
     assert!(log.contains("Power-Off"), "{log}");
 }
 
+/// A socket that cannot listen fails its start job every time, not only the first: a
+/// failed unit that fails again changes no state, yet its job must end (Debian's
+/// `systemd-journald-audit.socket`, pulled in again by each restart of journald, kept a
+/// start job running forever and with it the manager's shutdown).
+#[test]
+fn a_failed_socket_that_cannot_listen_again_fails_its_next_start_job() {
+    // `units/bad.socket` is a regular file, so nothing can be bound below it.
+    let m = Manager::start(&[(
+        "bad.socket",
+        "[Socket]\nListenStream=@DIR@/units/bad.socket/sock\n",
+    )]);
+    for _ in 0..2 {
+        assert_eq!(m.run(JobVerb::Start, "bad.socket"), "failed", "{}", m.log());
+        assert_eq!(m.states("bad.socket").0, "failed");
+    }
+}
+
+/// Debian's `poweroff.target` requires `systemd-poweroff.service`, a service without a
+/// command whose `SuccessAction=poweroff-force` ends the shutdown: the manager must leave
+/// then, although the target's start job makes `poweroff.target` active right after.
+#[test]
+fn a_forced_action_ends_the_shutdown_once_no_process_is_left() {
+    let mut m = Manager::start(&[
+        (
+            "bad.service",
+            "[Unit]\nFailureAction=poweroff\n[Service]\nExecStart=/bin/false\n",
+        ),
+        (
+            "poweroff.target",
+            "[Unit]\nDescription=System Power Off\nDefaultDependencies=no\nRequires=systemd-poweroff.service\nAfter=systemd-poweroff.service\nAllowIsolate=yes\nJobTimeoutSec=30min\nJobTimeoutAction=poweroff-force\n",
+        ),
+        (
+            "systemd-poweroff.service",
+            "[Unit]\nDescription=System Power Off\nDefaultDependencies=no\nRequires=shutdown.target\nAfter=shutdown.target\nSuccessAction=poweroff-force\n",
+        ),
+        ("other.service", "[Service]\nExecStart=/bin/sleep 1000\n"),
+    ]);
+    assert_eq!(m.run(JobVerb::Start, "other.service"), "done");
+    let other = m.status("other.service").main_pid.unwrap();
+    m.job(JobVerb::Start, "bad.service");
+    let status = m.wait_exit();
+    assert_eq!(status.code(), Some(0), "{}", m.log());
+    assert!(!alive(other), "{}", m.log());
+    let log = m.log();
+    assert!(
+        log.contains("systemd-poweroff.service unit succeeded: already powering off"),
+        "{log}"
+    );
+    assert!(log.contains("no unit has a process left"), "{log}");
+}
+
 #[test]
 fn a_job_timeout_runs_job_timeout_action() {
     let mut m = Manager::start(&[(
