@@ -258,11 +258,12 @@ fn read_pid_file(path: &str) -> Option<u32> {
 /// manager's own cgroup when it is the root (a real system manager with the default
 /// runtime directory), otherwise a group of its own below it named after the runtime
 /// directory, so that several managers (tests) never share groups.
-fn setup_cgroups(runtime_dir: &Path) -> (Option<PathBuf>, Option<PathBuf>) {
-    let Some(mount) = sys::cgroup::find_cgroup2() else {
-        eprintln!("sysmaster: no cgroup2 hierarchy found; tracking processes by pid");
-        return (None, None);
-    };
+/// The cgroup under which a manager with this runtime directory puts its units: the
+/// manager's own group when it is the system's manager (`/run/sysmaster`, in the root
+/// group), else a group named after the runtime directory below its own, so that test and
+/// benchmark instances never mix. Returns the group and the cgroup2 mount point.
+pub fn instance_cgroup(runtime_dir: &Path) -> Option<(PathBuf, PathBuf)> {
+    let mount = sys::cgroup::find_cgroup2()?;
     let own = own_cgroup().unwrap_or_else(|| "/".into());
     let own_path = mount.join(own.trim_start_matches('/'));
     let default_dir = runtime_dir == Path::new("/run/sysmaster");
@@ -276,6 +277,34 @@ fn setup_cgroups(runtime_dir: &Path) -> (Option<PathBuf>, Option<PathBuf>) {
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect();
         own_path.join(format!("sysmaster{tag}"))
+    };
+    Some((base, mount))
+}
+
+/// For harnesses that run managers of their own (tests, benchmarks): after the manager is
+/// gone, kills what is left in the instance's group (a SIGKILLed manager cannot clean up)
+/// and removes the group tree. Never touches the caller's own group.
+pub fn discard_instance_cgroup(runtime_dir: &Path) {
+    let Some((base, mount)) = instance_cgroup(runtime_dir) else {
+        return;
+    };
+    let own = own_cgroup().map(|o| mount.join(o.trim_start_matches('/')));
+    if own.as_ref() == Some(&base) || !base.is_dir() {
+        return;
+    }
+    let group = sys::cgroup::Cgroup::open(base);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while group.is_populated().unwrap_or(false) && std::time::Instant::now() < deadline {
+        let _ = group.kill_all();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = group.remove();
+}
+
+fn setup_cgroups(runtime_dir: &Path) -> (Option<PathBuf>, Option<PathBuf>) {
+    let Some((base, mount)) = instance_cgroup(runtime_dir) else {
+        eprintln!("sysmaster: no cgroup2 hierarchy found; tracking processes by pid");
+        return (None, None);
     };
     match sys::cgroup::Cgroup::create(&base, "system.slice") {
         Ok(_) => (Some(base), Some(mount)),

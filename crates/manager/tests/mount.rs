@@ -165,6 +165,7 @@ impl Drop for Namespace {
         // The namespace, and every mount in it, ends with its last process.
         let _ = self.holder.kill();
         let _ = self.holder.wait();
+        manager::daemon::discard_instance_cgroup(&self.path("run"));
     }
 }
 

@@ -182,6 +182,7 @@ impl Drop for Container {
     fn drop(&mut self) {
         let _ = self.unshare.kill();
         let _ = self.unshare.wait();
+        manager::daemon::discard_instance_cgroup(&self.dir.path().join("run"));
     }
 }
 

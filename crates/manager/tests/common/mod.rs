@@ -150,6 +150,7 @@ impl Drop for Process {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+        manager::daemon::discard_instance_cgroup(&self.runtime());
     }
 }
 
