@@ -186,7 +186,7 @@ exec > /dev/console 2>&1
 if [ "$(readlink /proc/1/exe)" = /usr/lib/sysmaster/init ]; then ctl=sctl; else ctl=systemctl; fi
 klog() { dmesg | sed -n "s/^\[ *\([0-9][0-9.]*\)\] $1\$/\1/p" | head -n 1; }
 now() { date +%s.%N; }
-rss() { sed -n 's/^VmRSS: *\([0-9]*\) kB$/\1/p' "/proc/$1/status"; }
+rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$1/status"; }
 active() {
     $ctl list-units --no-legend --state=active --type=service 2>/dev/null |
         grep -c 'b[0-9][0-9][0-9][0-9][0-9]\.service'
@@ -679,7 +679,8 @@ struct Boot {
 }
 
 /// Boots the image once; kills QEMU (the one started here) when it runs past `limit`.
-fn boot_once(kernel: &Path, image: &Path, init: Init, limit: Duration) -> Result<Boot> {
+fn boot_once(kernel: &Path, image: &Path, init: Init, limit: Duration, log: &Path) -> Result<Boot> {
+    let mut log = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
     let mut child = Command::new("qemu-system-x86_64")
         .args(["-accel", "tcg", "-m", GUEST_MIB, "-smp", "1", "-no-reboot"])
         .args(["-display", "none", "-serial", "stdio", "-monitor", "none"])
@@ -719,6 +720,8 @@ fn boot_once(kernel: &Path, image: &Path, init: Init, limit: Duration) -> Result
                 if marker.is_none() && line.contains("BENCH poweroff=") {
                     marker = Some(at);
                 }
+                // Written as it comes, to follow a slow boot with `tail -f`.
+                let _ = log.write_all(line.as_bytes());
                 console.push_str(&line);
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -783,8 +786,7 @@ pub fn bench(args: &[String]) -> Result<()> {
                 step(&format!("N={n}, run {run}/{}: {}", o.runs, init.name()));
                 let started = Instant::now();
                 let log = out_dir.join(format!("console-{}-{n}-{run}.log", init.name()));
-                let outcome = boot_once(&kernel, &image, init, limit).and_then(|b| {
-                    let _ = std::fs::write(&log, &b.console);
+                let outcome = boot_once(&kernel, &image, init, limit, &log).and_then(|b| {
                     let errors = bench_errors(&b.console);
                     if !errors.is_empty() {
                         return Err(format!("the guest reported errors: {}", errors.join(", ")));
