@@ -517,8 +517,16 @@ fn machine(kernel: &Path) -> String {
                 .to_string()
         })
         .unwrap_or_default();
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
     format!(
-        "- host CPU: {model}, {cores} logical cores; {mem} RAM; host kernel {}\n\
+        "- host CPU: {model}, {cores} logical cores; {mem} RAM; host kernel {}; load average \
+         at the end of the run {load} (other work on the host slows both inits alike, as runs \
+         alternate)\n\
          - {qemu}, `-accel tcg` (no KVM here), 1 vCPU, {GUEST_MIB} MiB\n\
          - guest kernel: {} (Debian cloud kernel), root filesystem = the initramfs\n",
         host_kernel.trim(),

@@ -802,6 +802,45 @@ fn failure_action_poweroff_starts_poweroff_target_then_stops_the_rest() {
     assert!(log.contains("Power-Off"), "{log}");
 }
 
+/// Debian's shape of the power-off: `poweroff.target` requires `systemd-poweroff.service`,
+/// whose `SuccessAction=poweroff-force` fires while the target's start job is still
+/// pending. The target, reached afterwards, is the end state: the manager must go on to
+/// the final step instead of waiting for it to stop (it waited for the 5-minute limit).
+#[test]
+fn a_force_action_while_the_target_is_pending_still_ends_the_shutdown() {
+    let mut m = Manager::start(&[
+        (
+            "bad.service",
+            "[Unit]\nFailureAction=poweroff\n[Service]\nExecStart=/bin/false\n",
+        ),
+        (
+            "poweroff.target",
+            "[Unit]\nDescription=System Power Off\nDefaultDependencies=no\nRequires=systemd-poweroff.service\nAfter=systemd-poweroff.service\n",
+        ),
+        (
+            "systemd-poweroff.service",
+            "[Unit]\nDefaultDependencies=no\nRequires=shutdown.target\nAfter=shutdown.target\nSuccessAction=poweroff-force\n[Service]\nType=oneshot\nExecStart=/bin/true\n",
+        ),
+        (
+            "shutdown.target",
+            "[Unit]\nDefaultDependencies=no\nRefuseManualStart=yes\n",
+        ),
+        ("other.service", "[Service]\nExecStart=/bin/sleep 1000\n"),
+    ]);
+    assert_eq!(m.run(JobVerb::Start, "other.service"), "done");
+    let other = m.status("other.service").main_pid.unwrap();
+    m.job(JobVerb::Start, "bad.service");
+    let status = m.wait_exit();
+    assert_eq!(status.code(), Some(0), "{}", m.log());
+    assert!(!alive(other));
+    let log = m.log();
+    assert!(
+        log.contains("systemd-poweroff.service unit succeeded: already powering off"),
+        "{log}"
+    );
+    assert!(log.contains("all units stopped"), "{log}");
+}
+
 #[test]
 fn a_job_timeout_runs_job_timeout_action() {
     let mut m = Manager::start(&[(
