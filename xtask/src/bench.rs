@@ -935,6 +935,13 @@ one is answered by the next manager (started by our PID 1, which holds the contr
 - **poweroff → QEMU exit.** The report prints a marker and runs `--no-block poweroff`; the \
 host takes the time from reading the marker on the serial console to QEMU's exit \
 (`-no-reboot`).\n\
+- **N counts units**, half oneshot and half simple (the reference figures in the project's \
+boot notes used N of each, 2N units: their N = 1,000 is this N = 2,000).\n\
+- **Console.** Both run with `quiet`; systemd then prints almost nothing, while our manager \
+logs every unit's state change on the console (the serial port under TCG): that cost is in \
+our figures.\n\
+- Guest-side times include one fork and exec of `date` (the same for both); the \
+power-off time includes the serial console's latency (the same for both).\n\
 - Everything runs under TCG (no KVM on this machine), about ten times slower than native \
 for fork/exec-heavy work: compare ratios, not absolute times with native figures.\n";
 
