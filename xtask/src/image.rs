@@ -101,7 +101,14 @@ fn cpio_entry(out: &mut Vec<u8>, ino: u32, name: &str, mode: u32, data: &[u8]) {
 }
 
 /// An entry with a device number (`rdev` major, minor) for character devices.
-fn cpio_node(out: &mut Vec<u8>, ino: u32, name: &str, mode: u32, data: &[u8], rdev: (u32, u32)) {
+pub(crate) fn cpio_node(
+    out: &mut Vec<u8>,
+    ino: u32,
+    name: &str,
+    mode: u32,
+    data: &[u8],
+    rdev: (u32, u32),
+) {
     let namesize = name.len() + 1;
     let header = format!(
         "070701{ino:08X}{mode:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{namesize:08X}{:08X}",
@@ -115,29 +122,42 @@ fn cpio_node(out: &mut Vec<u8>, ino: u32, name: &str, mode: u32, data: &[u8], rd
     out.resize(out.len().next_multiple_of(4), 0);
 }
 
-const DIR: u32 = 0o040755;
-const FILE: u32 = 0o100644;
-const EXEC: u32 = 0o100755;
-const LINK: u32 = 0o120777;
+pub(crate) const DIR: u32 = 0o040755;
+pub(crate) const FILE: u32 = 0o100644;
+pub(crate) const EXEC: u32 = 0o100755;
+pub(crate) const LINK: u32 = 0o120777;
 
-struct Cpio {
+pub(crate) struct Cpio {
     bytes: Vec<u8>,
     ino: u32,
 }
 
 impl Cpio {
-    fn add(&mut self, name: &str, mode: u32, data: &[u8]) {
+    pub(crate) fn new() -> Cpio {
+        Cpio {
+            bytes: Vec::new(),
+            ino: 0,
+        }
+    }
+
+    pub(crate) fn add(&mut self, name: &str, mode: u32, data: &[u8]) {
         self.ino += 1;
         cpio_entry(&mut self.bytes, self.ino, name, mode, data);
     }
 
-    fn file(&mut self, name: &str, mode: u32, source: &Path) -> Result<()> {
+    pub(crate) fn file(&mut self, name: &str, mode: u32, source: &Path) -> Result<()> {
         let data = std::fs::read(source).map_err(|e| format!("{}: {e}", source.display()))?;
         self.add(name, mode, &data);
         Ok(())
     }
 
-    fn finish(mut self) -> Vec<u8> {
+    /// A character device node (`rdev` major, minor).
+    pub(crate) fn char_device(&mut self, name: &str, rdev: (u32, u32)) {
+        self.ino += 1;
+        cpio_node(&mut self.bytes, self.ino, name, 0o020600, &[], rdev);
+    }
+
+    pub(crate) fn finish(mut self) -> Vec<u8> {
         cpio_entry(&mut self.bytes, 0, "TRAILER!!!", 0, &[]);
         self.bytes
     }
@@ -152,10 +172,7 @@ pub fn build_image() -> Result<PathBuf> {
         .unwrap_or_else(|| crate::root().join("target"));
     let bins = bench_build(Libc::Musl, &target)?;
     step("writing the initramfs");
-    let mut c = Cpio {
-        bytes: Vec::new(),
-        ino: 0,
-    };
+    let mut c = Cpio::new();
     for d in [
         "bin",
         "dev",
@@ -208,8 +225,7 @@ pub fn build_image() -> Result<PathBuf> {
         );
     }
     // The console the kernel opens for PID 1 before anything is mounted.
-    c.ino += 1;
-    cpio_node(&mut c.bytes, c.ino, "dev/console", 0o020600, &[], (5, 1));
+    c.char_device("dev/console", (5, 1));
     c.add("etc/hostname", FILE, b"sysmaster\n");
     c.add(
         "etc/fstab",
@@ -362,7 +378,7 @@ pub fn boot_test() -> Result<()> {
 }
 
 /// The newest Debian cloud kernel in /boot, installed with apt if there is none.
-fn find_kernel() -> Result<PathBuf> {
+pub(crate) fn find_kernel() -> Result<PathBuf> {
     let newest = || {
         let mut found: Vec<PathBuf> = std::fs::read_dir("/boot")
             .map(|d| {

@@ -8,6 +8,9 @@
 //! - `cargo xtask demo`: the main job until the VM boot exists: verifies the example unit
 //!   directory and Debian's own unit files with `sctl verify`, shows `sctl cat`, then runs
 //!   the manager on the examples and shows `sctl start`/`list-units`/`status`/`logs`.
+//! - `cargo xtask bench [--units 0,100,1000] [--runs K] [--init both|systemd|sysmaster]`:
+//!   sysmaster against Debian's systemd 252 as PID 1 of the same VM image; writes
+//!   `docs/benchmarks.md` and `docs/benchmarks.svg` (see [`bench`]).
 //! - `cargo xtask bench-manager [--units N] [--runs K] [--musl | --compare]`: the release
 //!   manager's memory and start/stop/reload times with N generated units, against the cost
 //!   of spawning the same processes directly, built against glibc, static musl, or both
@@ -19,6 +22,7 @@ use std::process::{Command, ExitCode};
 
 type Result<T> = std::result::Result<T, String>;
 
+mod bench;
 mod container;
 mod image;
 mod recovery;
@@ -30,13 +34,14 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("demo") => demo(),
         Some("bench-manager") => bench_manager(args.get(1..).unwrap_or_default()),
+        Some("bench") => bench::bench(args.get(1..).unwrap_or_default()),
         Some("bench-recovery") => recovery::bench_recovery(args.get(1..).unwrap_or_default()),
         Some("image") => image::build_image().map(|_| ()),
         Some("boot") => image::boot(args.get(1..).unwrap_or_default()),
         Some("boot-test") => image::boot_test(),
         Some("container-test") => container::container_test(),
         Some("rootfs") => rootfs::debian_rootfs().map(|p| println!("{}", p.display())),
-        _ => Err("usage: cargo xtask <boot|test|demo|image|boot-test|container-test|bench-manager|bench-recovery>\n  boot [--shell]  boot a QEMU VM with sysmaster as PID 1 (the main job)\n  test  run the whole test suite (what CI runs)\n  demo  the manager on examples/units, without a VM\n  image  build the initramfs\n  boot-test  the end-to-end boot test alone\n  container-test  our PID 1 in a container over Debian's root filesystem, with Debian's ssh.service and cron.service\n  rootfs  build (or find) the cached Debian root filesystem and print its path\n  bench-manager [--units N] [--runs K] [--musl | --compare]  the manager's memory and start/stop times (glibc, static musl, or both)\n  bench-recovery [--units N] [--kills K] [--musl]  time from a manager SIGKILL until the next one answers, under our PID 1".to_string()),
+        _ => Err("usage: cargo xtask <boot|test|demo|image|boot-test|container-test|rootfs|bench|bench-manager|bench-recovery>\n  boot [--shell]  boot a QEMU VM with sysmaster as PID 1 (the main job)\n  test  run the whole test suite (what CI runs)\n  demo  the manager on examples/units, without a VM\n  image  build the initramfs\n  boot-test  the end-to-end boot test alone\n  container-test  our PID 1 in a container over Debian's root filesystem, with Debian's ssh.service and cron.service\n  rootfs  build (or find) the cached Debian root filesystem and print its path\n  bench [--units 0,100,1000] [--runs K] [--init both|systemd|sysmaster]  sysmaster against Debian's systemd as PID 1 of the same VM; writes docs/benchmarks.md\n  bench-manager [--units N] [--runs K] [--musl | --compare]  the manager's memory and start/stop times (glibc, static musl, or both)\n  bench-recovery [--units N] [--kills K] [--musl]  time from a manager SIGKILL until the next one answers, under our PID 1".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -617,9 +617,14 @@ impl Daemon {
     fn all_stopped(&self) -> bool {
         self.engine.is_empty()
             && self.reg.units().all(|u| {
-                // The perpetual slices stay up until the manager is gone.
+                // The perpetual slices stay up until the manager is gone, and so does the
+                // objective's target (`poweroff.target`...): it is the end state. A force
+                // action fired while its start job was pending (Debian's
+                // `systemd-poweroff.service` has `SuccessAction=poweroff-force`) stops
+                // everything before the target is reached, and nothing stops it after.
                 (u.active_state().is_inactive_or_failed()
-                    || !jobs::Units::can_stop(&self.reg, u.id))
+                    || !jobs::Units::can_stop(&self.reg, u.id)
+                    || Some(u.id) == self.shutdown_target)
                     && !u.populated
             })
     }
