@@ -1008,6 +1008,11 @@ fn socket_activation_passes_the_listener_and_listens_again_after_the_service() {
     });
     assert_eq!(ask(), "1 greet\n", "{}", m.log());
     assert!(m.log().contains("echo.socket: Listening on echo.socket."));
+    // The service holds the listener (fd 3) until it exits: only then does closing the
+    // socket unit's copy leave nobody listening.
+    m.wait_until("the service exited", || {
+        m.states("echo.service").0 == "inactive"
+    });
     assert_eq!(m.run(JobVerb::Stop, "echo.socket"), "done");
     assert!(UnixStream::connect(&path).is_err(), "closed");
 }
