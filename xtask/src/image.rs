@@ -249,11 +249,19 @@ pub fn boot(args: &[String]) -> Result<()> {
     if let Some(out) = child.stdout.take() {
         use std::io::{BufRead, Write};
         let mut stdout = std::io::stdout();
+        // The demo's report is shown whole: `sctl status` quotes the manager's lines too.
+        let mut report = false;
         for line in std::io::BufReader::new(out)
             .split(b'\n')
             .map_while(|l| l.ok())
         {
-            if line.starts_with(b"sysmaster: ") || line.starts_with(b"sysmaster-init: ") {
+            if line.starts_with(b"# sctl list-units") {
+                report = true;
+            } else if line.starts_with(b"# sctl poweroff") {
+                report = false;
+            }
+            let log = line.starts_with(b"sysmaster: ") || line.starts_with(b"sysmaster-init: ");
+            if log && !report {
                 hidden += 1;
                 continue;
             }

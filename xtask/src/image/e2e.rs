@@ -190,6 +190,12 @@ pub fn failures(plain: &str, qemu_ok: bool) -> Vec<String> {
             out.push(format!("no '{want}'"));
         }
     }
+    let checked = plain.split("E2E done").next().unwrap_or_default();
+    for line in checked.lines() {
+        if line.starts_with("[FAILED]") || line.starts_with("[DEPEND]") {
+            out.push(format!("a unit failed: {}", line.trim_end()));
+        }
+    }
     if !plain.lines().any(|l| l.trim_end() == "E2E done") {
         out.push("the script did not reach its end".into());
     }
@@ -241,6 +247,14 @@ mod tests {
         );
         let c = passing_console().replace("E2E done\r\n", "");
         assert_eq!(failures(&c, true), ["the script did not reach its end"]);
+        let c = passing_console().replace(
+            "E2E begin\r\n",
+            "E2E begin\r\n[FAILED] Failed to start x.service.\r\n",
+        );
+        assert_eq!(
+            failures(&c, true),
+            ["a unit failed: [FAILED] Failed to start x.service."]
+        );
         let c = passing_console().replace("final step: Reboot", "final step: Poweroff");
         assert_eq!(
             failures(&c, false),
