@@ -390,14 +390,16 @@ impl Daemon {
         console.begun(self.status_kind(u), job, &ident);
     }
 
-    /// Lines for finished jobs; `quiet` is the job that ended without its unit doing
-    /// anything (already in the wanted state, or skipped by a condition), which systemd
-    /// does not show.
+    /// Lines for finished jobs; `quiet` is a job that ended without its unit doing
+    /// anything (already in the wanted state, or skipped by a condition): systemd shows
+    /// no line when such a job is done (but "is inactive" when a verify-active one is
+    /// skipped).
     pub(crate) fn status_jobs_done(&self, list: &[Finished], quiet: Option<JobId>) {
         let Some(console) = &self.console else {
             return;
         };
-        for f in list.iter().filter(|f| Some(f.id) != quiet) {
+        let shown = |f: &&Finished| Some(f.id) != quiet || f.result != JobResult::Done;
+        for f in list.iter().filter(shown) {
             let (name, ident) = self.status_ident(f.unit);
             console.done(
                 self.status_kind(f.unit),

@@ -35,7 +35,8 @@ pub const SCRIPT: &str = r#"#!/bin/sh
 # End-to-end checks inside the VM: see xtask/src/image/e2e.rs.
 exec > /dev/console 2>&1
 ok() { echo "E2E ok $1"; }
-fail() { echo "E2E fail $1: $2"; }
+# The details on one line: unquoted (without globbing), their words are joined by spaces.
+fail() { set -f; echo "E2E fail $1:" $2; set +f; }
 # wait_for SECONDS COMMAND...: COMMAND every 0.1 s until it succeeds, false at the deadline.
 wait_for() {
     n=$(($1 * 10)); shift
