@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         Some("boot") => image::boot(args.get(1..).unwrap_or_default()),
         Some("boot-test") => image::boot_test(),
         Some("rootfs") => rootfs::debian_rootfs().map(|p| println!("{}", p.display())),
-        _ => Err("usage: cargo xtask <boot|test|demo|image|boot-test|bench-manager|bench-recovery>\n  boot [--shell]  boot a QEMU VM with sysmaster as PID 1 (the main job)\n  test  run the whole test suite (what CI runs)\n  demo  the manager on examples/units, without a VM\n  image  build the initramfs\n  boot-test  the end-to-end boot test alone\n  rootfs  build (or find) the cached Debian root filesystem and print its path\n  bench-manager [--units N] [--runs K] [--musl | --compare]  the manager's memory and start/stop times (glibc, static musl, or both)\n  bench-recovery [--units N] [--kills K] [--musl]  time from a manager SIGKILL until the next one answers, under our PID 1".to_string()),
+        _ => Err("usage: cargo xtask <boot|test|demo|image|boot-test|bench-manager|bench-recovery>\n  boot [--shell] [--verbose]  boot a QEMU VM with sysmaster as PID 1 (the main job)\n  test  run the whole test suite (what CI runs)\n  demo  the manager on examples/units, without a VM\n  image  build the initramfs\n  boot-test  the end-to-end VM tests alone (two boots)\n  rootfs  build (or find) the cached Debian root filesystem and print its path\n  bench-manager [--units N] [--runs K] [--musl | --compare]  the manager's memory and start/stop times (glibc, static musl, or both)\n  bench-recovery [--units N] [--kills K] [--musl]  time from a manager SIGKILL until the next one answers, under our PID 1".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
