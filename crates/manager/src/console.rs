@@ -33,7 +33,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use unitfile::model::service::ServiceType;
 use unitfile::name::UnitType;
-use units::UnitId;
+use units::{ActiveState, UnitId};
 
 /// What decides a unit's wording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -372,20 +372,22 @@ impl Daemon {
     }
 
     /// After a job was asked to `action` its unit: a "Starting"/"Stopping" line when the
-    /// unit is now on its way (the job still runs), as systemd shows only for units with a
-    /// transitional state.
+    /// unit is now on its way (the job still runs and the unit is activating or
+    /// deactivating), as systemd shows only when the unit did something that takes time:
+    /// not for a target, nor for the stop half of an automatic restart.
     pub(crate) fn status_job_begun(&self, u: UnitId, id: JobId, action: Action) {
         let Some(console) = &self.console else {
             return;
         };
+        let state = self.reg.unit(u).map(|x| x.active_state());
+        let job = match (action, state) {
+            (Action::Start, Some(ActiveState::Activating)) => JobType::Start,
+            (Action::Stop, Some(ActiveState::Deactivating)) => JobType::Stop,
+            _ => return,
+        };
         if self.engine.job(id).is_none() {
             return;
         }
-        let job = match action {
-            Action::Start => JobType::Start,
-            Action::Stop => JobType::Stop,
-            Action::Reload => JobType::Reload,
-        };
         let (_, ident) = self.status_ident(u);
         console.begun(self.status_kind(u), job, &ident);
     }
