@@ -3,10 +3,13 @@
 //! (DESIGN.md §4), and a base unit set under `/usr/lib/sysmaster/system`. The image is
 //! written to `<target>/image/initramfs.cpio` (newc format, written here: no cpio tool).
 //!
-//! First step of the VM issue: the boot command and the end-to-end tests come next.
+//! `cargo xtask boot` boots it under QEMU; `cargo xtask boot-test` (in `cargo xtask test`)
+//! boots it twice and checks the console: the demo boot, and the [`e2e`] checks.
 
 use crate::{bench_build, ensure_apt, step, Libc, Result};
 use std::path::{Path, PathBuf};
+
+mod e2e;
 
 /// The base units: what a minimal system needs to reach multi-user.target and to go down.
 const UNITS: &[(&str, &str)] = &[
@@ -245,38 +248,90 @@ pub fn build_image() -> Result<PathBuf> {
     Ok(path)
 }
 
-/// `cargo xtask boot [--shell]`: boots the image under QEMU (TCG) with the Debian cloud
-/// kernel. Without `--shell` the guest shows `sctl list-units` and `sctl status` on its
-/// console and powers off; with it, the serial console is a shell (power off with
-/// `sctl poweroff`).
+/// `cargo xtask boot [--shell] [--verbose]`: boots the image under QEMU (TCG) with the
+/// Debian cloud kernel. Without `--shell` the guest shows its boot status lines, then
+/// `sctl list-units` and `sctl status` on its console, and powers off; the log lines of
+/// sysmaster and sysmaster-init, which share the console with them (there is no log store
+/// yet), are left out unless `--verbose` is given. With `--shell` the serial console is a
+/// shell (power off with `sctl poweroff`) and everything is shown.
 pub fn boot(args: &[String]) -> Result<()> {
-    let shell = match args {
-        [] => false,
-        [a] if a == "--shell" => true,
-        _ => return Err("usage: cargo xtask boot [--shell]".into()),
-    };
+    let mut shell = false;
+    let mut verbose = false;
+    for a in args {
+        match a.as_str() {
+            "--shell" => shell = true,
+            "--verbose" => verbose = true,
+            _ => return Err("usage: cargo xtask boot [--shell] [--verbose]".into()),
+        }
+    }
     let mode = if shell {
         "sysmaster.shell"
     } else {
         "sysmaster.demo"
     };
-    let mut qemu = prepare_vm(mode)?;
-    let status = qemu
-        .status()
+    let (kernel, image) = prepare_vm()?;
+    let mut qemu = qemu_command(&kernel, &image, mode);
+    if shell || verbose {
+        let status = qemu
+            .status()
+            .map_err(|e| format!("cannot run qemu-system-x86_64: {e}"))?;
+        if !status.success() {
+            return Err(format!("qemu exited with {status}"));
+        }
+        return Ok(());
+    }
+    let mut child = qemu
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
         .map_err(|e| format!("cannot run qemu-system-x86_64: {e}"))?;
+    let mut hidden = 0;
+    if let Some(out) = child.stdout.take() {
+        use std::io::{BufRead, Write};
+        let mut stdout = std::io::stdout();
+        // The demo's report is shown whole: `sctl status` quotes the manager's lines too.
+        let mut report = false;
+        for line in std::io::BufReader::new(out)
+            .split(b'\n')
+            .map_while(|l| l.ok())
+        {
+            if line.starts_with(b"# sctl list-units") {
+                report = true;
+            } else if line.starts_with(b"# sctl poweroff") {
+                report = false;
+            }
+            let log = line.starts_with(b"sysmaster: ") || line.starts_with(b"sysmaster-init: ");
+            if log && !report {
+                hidden += 1;
+                continue;
+            }
+            let _ = stdout.write_all(&line);
+            let _ = stdout.write_all(b"\n");
+            let _ = stdout.flush();
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    eprintln!(
+        "({hidden} log lines of sysmaster and sysmaster-init not shown: --verbose shows them)"
+    );
     if !status.success() {
         return Err(format!("qemu exited with {status}"));
     }
     Ok(())
 }
 
-/// Installs what is missing, builds the image and returns the QEMU command that boots it
-/// with sysmaster as PID 1; `mode` (`sysmaster.demo`, `sysmaster.shell`) goes on the
-/// kernel command line and selects the console unit.
-fn prepare_vm(mode: &str) -> Result<std::process::Command> {
+/// Installs what is missing and builds the image: the guest kernel and the initramfs.
+fn prepare_vm() -> Result<(PathBuf, PathBuf)> {
     ensure_apt(&[("qemu-system-x86_64", "qemu-system-x86")])?;
     let kernel = find_kernel()?;
     let image = build_image()?;
+    Ok((kernel, image))
+}
+
+/// The QEMU command that boots `image` with sysmaster as PID 1; `mode` (`sysmaster.demo`,
+/// `sysmaster.shell`, `sysmaster.e2e`) goes on the kernel command line and selects the
+/// console unit. `-no-reboot`: a reboot of the guest ends QEMU.
+fn qemu_command(kernel: &Path, image: &Path, mode: &str) -> std::process::Command {
     step(&format!(
         "booting {} with sysmaster as PID 1 ({mode})",
         kernel.display()
@@ -285,40 +340,38 @@ fn prepare_vm(mode: &str) -> Result<std::process::Command> {
     qemu.args(["-accel", "tcg", "-m", "512", "-smp", "1", "-no-reboot"])
         .args(["-display", "none", "-serial", "stdio", "-monitor", "none"])
         .arg("-kernel")
-        .arg(&kernel)
+        .arg(kernel)
         .arg("-initrd")
-        .arg(&image)
+        .arg(image)
         .arg("-append")
         .arg(format!(
             "console=ttyS0 quiet panic=-1 rdinit=/usr/lib/sysmaster/init {mode}"
         ));
-    Ok(qemu)
+    qemu
 }
 
-/// The end-to-end boot test `cargo xtask test` runs: the image boots under QEMU, reaches
-/// multi-user.target with no failed unit, `sctl` answers in the guest (the demo unit's
-/// `list-units` and `status`), and `sctl poweroff` ends QEMU with status 0 through PID 1's
-/// final step — within a time limit, with the console kept for the failure message.
-pub fn boot_test() -> Result<()> {
-    let mut child = prepare_vm("sysmaster.demo")?
+/// One boot, its console read as it comes (so that QEMU never blocks on a full pipe) and
+/// kept: QEMU's exit status (`None` when it was killed at the deadline), the console, and
+/// the seconds it took.
+fn run_vm(kernel: &Path, image: &Path, mode: &str) -> Result<(Option<bool>, String, f64)> {
+    let mut child = qemu_command(kernel, image, mode)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
         .spawn()
         .map_err(|e| format!("cannot run qemu-system-x86_64: {e}"))?;
-    // Read the console as it comes, so that QEMU never blocks on a full pipe.
     let reader = child.stdout.take().map(|mut out| {
         std::thread::spawn(move || {
             use std::io::Read;
-            let mut text = String::new();
-            let _ = out.read_to_string(&mut text);
-            text
+            let mut bytes = Vec::new();
+            let _ = out.read_to_end(&mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
         })
     });
     let started = std::time::Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
-            break Some(s);
+            break Some(s.success());
         }
         if started.elapsed() > std::time::Duration::from_secs(180) {
             let _ = child.kill();
@@ -328,22 +381,60 @@ pub fn boot_test() -> Result<()> {
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     let console = reader.and_then(|r| r.join().ok()).unwrap_or_default();
-    let elapsed = started.elapsed().as_secs_f64();
-    let checks: [(&str, bool); 6] = [
+    Ok((status, console, started.elapsed().as_secs_f64()))
+}
+
+/// The console text without its colours (ANSI escape sequences `ESC [ ... letter`).
+fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        if chars.next() == Some('[') {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The end-to-end tests `cargo xtask test` runs, two boots of the same image under QEMU:
+///
+/// 1. the demo boot: the status lines show multi-user.target reached (in colour) and no
+///    unit failed or had a failed dependency, `sctl` answers in the guest (the demo unit's
+///    `list-units` and `status`), and `sctl poweroff` ends QEMU with status 0 through
+///    PID 1's final step;
+/// 2. the e2e boot ([`e2e`]): cgroups, stop of a forking service, the manager killed and
+///    healed with its services untouched, then `sctl reboot` ends QEMU through PID 1.
+///
+/// Each boot has a time limit; on failure the whole console is printed.
+pub fn boot_test() -> Result<()> {
+    let (kernel, image) = prepare_vm()?;
+    let (status, console, elapsed) = run_vm(&kernel, &image, "sysmaster.demo")?;
+    let text = plain(&console);
+    let before_poweroff = text.split("# sctl poweroff").next().unwrap_or_default();
+    let checks: [(&str, bool); 7] = [
         (
             "multi-user.target reached",
-            console.contains("Reached target Multi-User System."),
+            text.contains("[  OK  ] Reached target multi-user.target - Multi-User System."),
+        ),
+        (
+            "status lines coloured on the console (TERM=linux)",
+            console.contains("[\x1b[0;32m  OK  \x1b[0m] Reached target multi-user.target"),
         ),
         (
             "no unit failed before the power-off",
-            console
-                .split("# sctl poweroff")
-                .next()
-                .is_some_and(|boot| !boot.contains("Failed")),
+            !before_poweroff.contains("[FAILED]") && !before_poweroff.contains("[DEPEND]"),
         ),
         (
             "sctl list-units answered in the guest",
-            console.lines().any(|l| {
+            text.lines().any(|l| {
                 l.split_whitespace()
                     .take(4)
                     .eq(["ticker.service", "loaded", "active", "running"])
@@ -351,16 +442,13 @@ pub fn boot_test() -> Result<()> {
         ),
         (
             "sctl status answered in the guest",
-            console.contains("Main PID:"),
+            text.contains("Main PID:"),
         ),
         (
             "PID 1 performed the final step",
-            console.contains("sysmaster-init: final step: Poweroff"),
+            text.contains("sysmaster-init: final step: Poweroff"),
         ),
-        (
-            "QEMU ended by the guest's power-off",
-            status.is_some_and(|s| s.success()),
-        ),
+        ("QEMU ended by the guest's power-off", status == Some(true)),
     ];
     let failed: Vec<&str> = checks
         .iter()
@@ -373,7 +461,24 @@ pub fn boot_test() -> Result<()> {
             failed.join("; ")
         ));
     }
-    eprintln!("boot, checks and power-off in {elapsed:.1} s (QEMU, TCG)");
+    eprintln!("demo boot: boot, checks and power-off in {elapsed:.1} s (QEMU, TCG)");
+
+    let mut bytes = std::fs::read(&image).map_err(|e| format!("{}: {e}", image.display()))?;
+    bytes.extend_from_slice(&e2e::overlay());
+    let e2e_image = image.with_file_name("initramfs-e2e.cpio");
+    std::fs::write(&e2e_image, &bytes).map_err(|e| format!("{}: {e}", e2e_image.display()))?;
+    let (status, console, elapsed) = run_vm(&kernel, &e2e_image, "sysmaster.e2e")?;
+    let failures = e2e::failures(&plain(&console), status == Some(true));
+    if !failures.is_empty() {
+        return Err(format!(
+            "e2e boot failed:\n  {}\n--- console ---\n{console}",
+            failures.join("\n  ")
+        ));
+    }
+    eprintln!(
+        "e2e boot: {} checks passed, then reboot, in {elapsed:.1} s (QEMU, TCG)",
+        e2e::CHECKS.len()
+    );
     Ok(())
 }
 
@@ -420,5 +525,14 @@ mod tests {
         assert!(out.starts_with(b"070701"));
         assert_eq!(out.get(110..112), Some(&b"a\0"[..]));
         assert_eq!(out.get(112..115), Some(&b"xyz"[..]));
+    }
+
+    #[test]
+    fn plain_drops_colours_only() {
+        assert_eq!(
+            plain("[\x1b[0;32m  OK  \x1b[0m] Started a.\r\n\x1b[0;1;31mx"),
+            "[  OK  ] Started a.\r\nx"
+        );
+        assert_eq!(plain("no escapes [ here ]"), "no escapes [ here ]");
     }
 }

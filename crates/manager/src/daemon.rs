@@ -158,6 +158,11 @@ pub struct Daemon {
     early: Vec<ToManager>,
     /// `exit_seq` in the last written manager record.
     persisted_exit_seq: u64,
+    /// Where boot status lines go (`[  OK  ] Started ...`): the machine's console, when
+    /// the manager runs under PID 1 and they are not turned off.
+    pub(crate) console: Option<crate::console::Console>,
+    /// A job that ended without its unit doing anything: no status line for it.
+    quiet_job: Option<JobId>,
     /// `daemon-reexec` was asked for: leave the loop without stopping anything.
     reexec: bool,
     /// Facts `Condition*=` checks compare against, read once at start.
@@ -459,6 +464,10 @@ impl Daemon {
             boot_id: crate::persist::boot_id(),
             lost: Vec::new(),
             adopted: HashMap::new(),
+            console: link
+                .as_ref()
+                .and_then(|_| crate::console::Console::open(hello.container)),
+            quiet_job: None,
             link,
             stored,
             replayed,
@@ -1577,10 +1586,12 @@ impl Daemon {
                     Begin::Perform(action) => {
                         progressed = true;
                         self.perform(u, id, action);
+                        self.status_job_begun(u, id, action);
                     }
                     Begin::Wait => {}
                     Begin::Finished(list) => {
                         progressed = true;
+                        self.quiet_job = Some(id);
                         self.jobs_finished(list);
                     }
                 }
@@ -1634,6 +1645,9 @@ impl Daemon {
         };
         self.log_unit(u, &line);
         let list = self.engine.finish(&self.reg.graph, &self.reg, id, result);
+        if result == JobResult::Done {
+            self.quiet_job = Some(id);
+        }
         self.jobs_finished(list);
         false
     }
@@ -1737,6 +1751,8 @@ impl Daemon {
 
     /// Logs and remembers finished jobs.
     pub(crate) fn jobs_finished(&mut self, list: Vec<Finished>) {
+        let quiet = self.quiet_job.take();
+        self.status_jobs_done(&list, quiet);
         for f in list {
             self.dirty.insert(f.unit);
             let name = self.reg.name_of(f.unit);

@@ -4,10 +4,12 @@
 //!
 //! Modules: [`daemon`] (the poll loop, effects, jobs, signals), `control` (the control
 //! socket's clients and calls), [`registry`] (units, names, loading, the graph),
-//! [`timers`], [`logbuf`] (captured output), [`conditions`], [`exec`] (exec context →
-//! spawn plan), [`unitfiles`] (enable, disable, mask and unit-file states) and [`users`].
+//! [`timers`], [`logbuf`] (captured output), [`console`] (boot status lines),
+//! [`conditions`], [`exec`] (exec context → spawn plan), [`unitfiles`] (enable, disable,
+//! mask and unit-file states) and [`users`].
 
 pub mod conditions;
+pub mod console;
 mod control;
 pub mod daemon;
 pub mod exec;

@@ -465,6 +465,22 @@ fn poweroff_stops_every_unit_and_ends_the_container() {
         log.contains("handing over to PID 1 for the final step"),
         "{log}"
     );
+    // Under PID 1 the manager shows systemd's boot status lines; in a container on its
+    // standard error (coloured or not, as $TERM says).
+    let ok = |text: &str| {
+        log.lines()
+            .any(|l| l.starts_with('[') && l.contains("  OK  ") && l.ends_with(text))
+    };
+    assert!(
+        ok("] Reached target sysinit.target - System Initialization."),
+        "{log}"
+    );
+    assert!(
+        log.contains("\n         Starting once.service...\n"),
+        "{log}"
+    );
+    assert!(ok("] Finished once.service."), "{log}");
+    assert!(ok("] Stopped simple.service."), "{log}");
 }
 
 /// Hot upgrade with a socket-activated service that serves one client per start: while the

@@ -71,6 +71,16 @@ pub fn open_terminal(path: &std::path::Path, nonblocking: bool) -> io::Result<st
         .open(path)
 }
 
+/// Opens a terminal (or a file) to write lines at its end, without making it our
+/// controlling terminal: for a write that must not take over the console.
+pub fn open_for_lines(path: &std::path::Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open(path)
+}
+
 /// Raises the limit of open descriptors (soft and hard) to at least `want`; without
 /// `CAP_SYS_RESOURCE` the hard limit cannot grow and the soft one goes up to it. Returns
 /// the new soft limit.
