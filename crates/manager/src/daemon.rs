@@ -626,14 +626,13 @@ impl Daemon {
     fn all_stopped(&self) -> bool {
         self.engine.is_empty()
             && self.reg.units().all(|u| {
-                // The perpetual slices stay up until the manager is gone, and so does the
-                // objective's target (`poweroff.target`...): it is the end state. A force
-                // action fired while its start job was pending (Debian's
-                // `systemd-poweroff.service` has `SuccessAction=poweroff-force`) stops
-                // everything before the target is reached, and nothing stops it after.
+                // Targets and slices hold nothing: one reached after the stop (the
+                // objective's `poweroff.target`, `umount.target` once the mounts are
+                // gone, a target whose start job was pending when a force action fired)
+                // must not keep the machine up.
                 (u.active_state().is_inactive_or_failed()
                     || !jobs::Units::can_stop(&self.reg, u.id)
-                    || Some(u.id) == self.shutdown_target)
+                    || matches!(u.runtime, Runtime::Simple(_)))
                     && !u.populated
             })
     }
