@@ -479,7 +479,8 @@ unsafe fn child(plan: &Plan, p: &Prepared, mut report: RawFd) -> ! {
         } else {
             policy
         };
-        if libc::sched_setscheduler(0, policy, &param) < 0 {
+        // The raw call: musl's wrapper only answers ENOSYS.
+        if libc::syscall(libc::SYS_sched_setscheduler, 0, policy, &param) < 0 {
             fail(report, Step::SetScheduler);
         }
     }

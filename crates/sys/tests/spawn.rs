@@ -125,6 +125,18 @@ fn limits_umask_nice_and_oom_score() {
     assert_eq!(out, "1234\n0027\n500\n5\n");
 }
 
+/// `CPUSchedulingPolicy=batch`: field 41 of /proc/PID/stat is the policy (3 = SCHED_BATCH).
+/// musl's sched_setscheduler(3) wrapper only answers ENOSYS: the child makes the raw call.
+#[test]
+fn scheduling_policy() {
+    let mut plan = sh("read -r s < /proc/self/stat; s=${s##*) }; set -- $s; echo ${39}");
+    plan.sched = Some((libc::SCHED_BATCH, 0, false));
+    let (exec, exit, out) = run(plan);
+    assert!(exec.is_ok(), "{exec:?}");
+    assert_eq!(exit, Exit::Exited(0));
+    assert_eq!(out, "3\n");
+}
+
 #[test]
 fn user_and_group() {
     if unsafe { libc::geteuid() } != 0 {
