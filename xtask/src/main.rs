@@ -202,6 +202,20 @@ fn test() -> Result<()> {
         step("Debian unit-file corpus");
         eprint!("{report}");
     }
+    // The binaries we ship are static musl builds: the syscall layer is tested there too
+    // (musl's libc wrappers differ, e.g. sched_setscheduler(3) is a stub).
+    ensure_rust_target("x86_64-unknown-linux-musl")?;
+    step("cargo test -p sys (static musl)");
+    run(
+        "cargo",
+        &[
+            "test",
+            "--package",
+            "sys",
+            "--target",
+            "x86_64-unknown-linux-musl",
+        ],
+    )?;
     image::boot_test()?;
     container::container_test()?;
     step("all tests passed");
