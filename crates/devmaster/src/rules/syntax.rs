@@ -1623,3 +1623,7 @@ fn resolve_gotos(p: &mut Parser, lines: Vec<(usize, Line)>) -> RulesFile {
         diagnostics: std::mem::take(&mut p.diagnostics),
     }
 }
+
+#[cfg(test)]
+#[path = "syntax_tests.rs"]
+mod tests;
