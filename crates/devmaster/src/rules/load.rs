@@ -106,3 +106,120 @@ pub fn read<P: AsRef<Path>>(dirs: &[P]) -> Rules {
     }
     rules
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn order_overrides_and_sorting() {
+        let etc = vec![
+            "90-local.rules",
+            "60-block.rules",
+            "README",
+            ".hidden.rules",
+            "x.rules~",
+        ];
+        let run = vec!["60-block.rules", "10-early.rules"];
+        let usr = vec![
+            "60-block.rules",
+            "99-last.rules",
+            "10-early.rules",
+            "50-udev-default.rules",
+            "60-block.rules.bak",
+        ];
+        let got = order(&[etc, run, usr]);
+        assert_eq!(
+            got,
+            vec![
+                (1, "10-early.rules".to_string()),
+                (2, "50-udev-default.rules".to_string()),
+                (0, "60-block.rules".to_string()),
+                (0, "90-local.rules".to_string()),
+                (2, "99-last.rules".to_string()),
+            ]
+        );
+        // Byte order, not numeric or locale order.
+        let got = order(&[vec!["a.rules", "B.rules", "10.rules", "9.rules"]]);
+        let names: Vec<&str> = got.iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(names, vec!["10.rules", "9.rules", "B.rules", "a.rules"]);
+        assert!(order::<&str>(&[]).is_empty());
+    }
+
+    fn tags(r: &Rules) -> Vec<String> {
+        r.files
+            .iter()
+            .flat_map(|f| f.lines.iter().flat_map(|l| l.tokens.iter()))
+            .filter_map(|t| match t {
+                crate::rules::syntax::Token::Tag { value, .. } => Some(value.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reads_directories_with_overrides_and_masks() {
+        let root = tempfile::tempdir().unwrap();
+        let dirs: Vec<PathBuf> = ["etc", "run", "usr"]
+            .iter()
+            .map(|d| root.path().join(d))
+            .collect();
+        for d in &dirs {
+            fs::create_dir(d).unwrap();
+        }
+        let [etc, run, usr] = [&dirs[0], &dirs[1], &dirs[2]];
+        fs::write(usr.join("50-default.rules"), "TAG+=\"usr-default\"\n").unwrap();
+        fs::write(usr.join("60-block.rules"), "TAG+=\"usr-block\"\n").unwrap();
+        fs::write(run.join("60-block.rules"), "TAG+=\"run-block\"\n").unwrap();
+        fs::write(usr.join("70-masked.rules"), "TAG+=\"masked\"\n").unwrap();
+        std::os::unix::fs::symlink("/dev/null", etc.join("70-masked.rules")).unwrap();
+        fs::write(usr.join("75-emptied.rules"), "TAG+=\"emptied\"\n").unwrap();
+        fs::write(etc.join("75-emptied.rules"), "").unwrap();
+        fs::write(
+            etc.join("10-local.rules"),
+            "TAG+=\"etc-local\"\nKERNEL=\"bad\", TAG+=\"x\"\n",
+        )
+        .unwrap();
+        fs::write(etc.join("not-rules.conf"), "TAG+=\"ignored\"\n").unwrap();
+        fs::write(run.join(".hidden.rules"), "TAG+=\"hidden\"\n").unwrap();
+        // A missing directory is fine.
+        let mut with_missing = dirs.clone();
+        with_missing.insert(1, root.path().join("missing"));
+        let rules = read(&with_missing);
+        assert_eq!(tags(&rules), vec!["etc-local", "usr-default", "run-block"]);
+        let files: Vec<String> = rules.files.iter().map(|f| f.path.clone()).collect();
+        assert_eq!(
+            files,
+            vec![
+                etc.join("10-local.rules").to_string_lossy().into_owned(),
+                usr.join("50-default.rules").to_string_lossy().into_owned(),
+                run.join("60-block.rules").to_string_lossy().into_owned(),
+            ]
+        );
+        let diags: Vec<String> = rules.all_diagnostics().map(ToString::to_string).collect();
+        assert_eq!(
+            diags,
+            vec![format!(
+                "{}:2: error: Invalid operator for KERNEL.",
+                etc.join("10-local.rules").display()
+            )]
+        );
+    }
+
+    #[test]
+    fn unreadable_entries_are_reported() {
+        let root = tempfile::tempdir().unwrap();
+        let d = root.path().join("rules.d");
+        fs::create_dir(&d).unwrap();
+        // A directory named like a rules file takes the name, as in udev, and yields nothing.
+        fs::create_dir(d.join("20-dir.rules")).unwrap();
+        std::os::unix::fs::symlink(root.path().join("nowhere"), d.join("30-dangling.rules"))
+            .unwrap();
+        fs::write(d.join("40-ok.rules"), "TAG+=\"ok\"").unwrap();
+        let rules = read(&[&d]);
+        assert_eq!(tags(&rules), vec!["ok"]);
+        assert_eq!(rules.diagnostics.len(), 2);
+        assert!(rules.diagnostics.iter().all(|x| x.level == Level::Error));
+    }
+}
