@@ -513,6 +513,52 @@ pub fn replace_ifname(s: &str) -> (String, usize) {
     (out, replaced)
 }
 
+/// The `OPTIONS+="string_escape=..."` state of an event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StringEscape {
+    /// No `string_escape=` seen: NAME and SYMLINK are cleaned, ENV is not.
+    #[default]
+    Unset,
+    /// `string_escape=none`: nothing is cleaned.
+    None,
+    /// `string_escape=replace`: NAME, SYMLINK and ENV are cleaned.
+    Replace,
+}
+
+/// A `NAME=` value as udevd computes it: expanded, then (unless `string_escape=none`) every
+/// character that cannot be in an interface name replaced by `_`.
+pub fn expand_name(template: &str, ev: &Event<'_>, esc: StringEscape) -> Expanded {
+    let mut e = apply(template, ev, false);
+    if esc != StringEscape::None {
+        e.value = replace_ifname(&e.value).0;
+    }
+    e
+}
+
+/// A `SYMLINK=` value as udevd computes it (still space-separated): expanded with
+/// whitespace in substituted values turned into `_` (unless `string_escape=none`), then
+/// characters outside udev's allowed set replaced by `_` — keeping spaces between links when
+/// `string_escape` is unset, turning them into `_` with `string_escape=replace`.
+pub fn expand_symlink(template: &str, ev: &Event<'_>, esc: StringEscape) -> Expanded {
+    let mut e = apply(template, ev, esc != StringEscape::None);
+    match esc {
+        StringEscape::Unset => e.value = replace_chars(&e.value, "/ ").0,
+        StringEscape::Replace => e.value = replace_chars(&e.value, "/").0,
+        StringEscape::None => {}
+    }
+    e
+}
+
+/// An `ENV{key}=` value as udevd computes it: expanded, and cleaned only with
+/// `string_escape=replace`.
+pub fn expand_env(template: &str, ev: &Event<'_>, esc: StringEscape) -> Expanded {
+    let mut e = apply(template, ev, false);
+    if esc == StringEscape::Replace {
+        e.value = replace_chars(&e.value, "").0;
+    }
+    e
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -786,5 +832,48 @@ mod tests {
         assert_eq!(replace_ifname("lan 0:1/x%d"), ("lan_0_1_x_d".into(), 4));
         assert_eq!(replace_ifname("ü").0, "__");
         assert_eq!(replace_whitespace_runs("  a \t b  c  "), "a_b_c");
+    }
+
+    #[test]
+    fn string_escape_per_key() {
+        let mut dev = disk();
+        dev.props.insert("M".into(), "Big Disk*2".into());
+        let ev = Event {
+            device: &dev,
+            matched_parent: None,
+            name: None,
+            program_result: None,
+            sysfs: &NoSysfs,
+        };
+        let t = "disk/by-model/$env{M} disk/x:y";
+        assert_eq!(
+            expand_symlink(t, &ev, StringEscape::Unset).value,
+            "disk/by-model/Big_Disk_2 disk/x:y"
+        );
+        assert_eq!(
+            expand_symlink(t, &ev, StringEscape::Replace).value,
+            "disk/by-model/Big_Disk_2_disk/x:y"
+        );
+        assert_eq!(
+            expand_symlink(t, &ev, StringEscape::None).value,
+            "disk/by-model/Big Disk*2 disk/x:y"
+        );
+        assert_eq!(
+            expand_name("net $env{M}", &ev, StringEscape::Unset).value,
+            "net_Big_Disk*2"
+        );
+        assert_eq!(
+            expand_name("a/b:c%", &ev, StringEscape::Replace).value,
+            "a_b_c_"
+        );
+        assert_eq!(expand_name("a/b", &ev, StringEscape::None).value, "a/b");
+        assert_eq!(
+            expand_env("$env{M}/x", &ev, StringEscape::Unset).value,
+            "Big Disk*2/x"
+        );
+        assert_eq!(
+            expand_env("$env{M}/x", &ev, StringEscape::Replace).value,
+            "Big_Disk_2_x"
+        );
     }
 }
