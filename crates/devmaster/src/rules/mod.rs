@@ -5,7 +5,7 @@
 //! |---|---|
 //! | [`syntax`] | one file's bytes → rule lines of typed tokens + `file:line` diagnostics |
 //! | [`load`] | the rules directories, override by file name, masks, lexical order; GOTO targets |
-//! | [`pattern`] | globs with `|` alternatives, linear in practice (no exponential backtracking) |
+//! | [`pattern`] | globs with `|` alternatives and `i"..."`; at most O(len(pattern)·len(string)) steps, no exponential backtracking |
 //! | [`subst`] | `%k`/`$kernel` ... against the [`subst::Device`] trait; name character clean-up |
 
 pub mod load;

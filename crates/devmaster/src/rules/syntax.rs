@@ -30,7 +30,8 @@ pub enum Level {
 pub struct Diagnostic {
     /// The file as given to [`parse`].
     pub file: String,
-    /// 1-based line; for a continued line, the last physical line (as udev counts).
+    /// 1-based line; for a continued line, the last physical line (as udev counts); 0 when
+    /// the problem concerns the whole file (it could not be read).
     pub line: usize,
     /// Error or warning.
     pub level: Level,
