@@ -345,7 +345,7 @@ fn qemu_command(kernel: &Path, image: &Path, mode: &str) -> std::process::Comman
         .arg(image)
         .arg("-append")
         .arg(format!(
-            "console=ttyS0 quiet panic=-1 rdinit=/usr/lib/sysmaster/init {mode}"
+            "console=ttyS0 loglevel=4 panic=-1 rdinit=/usr/lib/sysmaster/init {mode}"
         ));
     qemu
 }

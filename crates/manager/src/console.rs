@@ -24,8 +24,10 @@
 //!   job is running for ..." line).
 //! - `systemd.show_status=` (or `sysmaster.show_status=`) on the kernel command line says
 //!   whether lines are shown: `no` none, `error` only those that are not OK, anything else
-//!   all of them. `quiet` does not switch it to `auto` (as in systemd) because the images
-//!   we boot use `quiet` for the kernel's own messages; `auto` shows everything.
+//!   all of them. Without it, `quiet` means `error`, as in systemd 252 (systemd(1)). `auto`
+//!   shows everything (systemd shows them once the boot is slow or something failed).
+//!   Our VM image uses `loglevel=4` rather than `quiet` to silence the kernel, so that
+//!   its console shows the lines.
 
 use crate::daemon::Daemon;
 use jobs::{Action, Finished, JobId, JobResult, JobType};
@@ -250,20 +252,29 @@ pub enum Show {
 /// `systemd.show_status=` / `sysmaster.show_status=` on the kernel command line (the last
 /// one wins); all lines when none is given.
 pub fn show_status(cmdline: &str) -> Show {
-    let mut show = Show::All;
+    let mut show = None;
+    let mut quiet = false;
     for word in cmdline.split_ascii_whitespace() {
+        if word == "quiet" {
+            quiet = true;
+            continue;
+        }
         let value = match word.split_once('=') {
             Some(("systemd.show_status" | "sysmaster.show_status", v)) => v,
             None if word == "systemd.show_status" || word == "sysmaster.show_status" => "yes",
             _ => continue,
         };
-        show = match value {
+        show = Some(match value {
             "0" | "no" | "false" | "off" => Show::None,
             "error" => Show::Errors,
             _ => Show::All,
-        };
+        });
     }
-    show
+    match show {
+        Some(s) => s,
+        None if quiet => Show::Errors,
+        None => Show::All,
+    }
 }
 
 /// Whether marks are coloured: `$SYSTEMD_COLORS` when it is a boolean, else unless
@@ -716,7 +727,11 @@ mod tests {
 
     #[test]
     fn kernel_command_line_turns_status_lines_on_and_off() {
-        assert_eq!(show_status("console=ttyS0 quiet"), Show::All);
+        assert_eq!(show_status("console=ttyS0 loglevel=4"), Show::All);
+        assert_eq!(show_status("console=ttyS0 quiet"), Show::Errors);
+        assert_eq!(show_status("quiet systemd.show_status=1"), Show::All);
+        assert_eq!(show_status("systemd.show_status=yes quiet"), Show::All);
+        assert_eq!(show_status("quietly"), Show::All);
         assert_eq!(show_status("systemd.show_status=0"), Show::None);
         assert_eq!(show_status("systemd.show_status=false"), Show::None);
         assert_eq!(show_status("sysmaster.show_status=no"), Show::None);

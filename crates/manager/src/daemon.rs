@@ -359,14 +359,16 @@ impl Daemon {
             }
             None => crate::initlink::Hello::default(),
         };
-        let boot_target = if hello.container {
-            None
+        // The kernel command line is the machine's, not a container's.
+        let cmdline = if hello.container {
+            String::new()
         } else {
-            std::fs::read_to_string("/proc/cmdline")
-                .ok()
-                .and_then(|c| boot_target(&c))
+            std::fs::read_to_string("/proc/cmdline").unwrap_or_default()
+        };
+        let boot_target = boot_target(&cmdline).unwrap_or_else(|| "default.target".to_string());
+        if link.is_some() && cmdline.split_ascii_whitespace().any(|w| w == "quiet") {
+            log_to_file(dir);
         }
-        .unwrap_or_else(|| "default.target".to_string());
         let crate::initlink::Hello {
             fds: mut stored,
             exits: replayed,
@@ -2767,6 +2769,28 @@ impl Daemon {
         if let Some((fstab, out)) = &self.generator {
             run_generator(fstab, out);
         }
+    }
+}
+
+/// With `quiet` on a machine's kernel command line the console stays quiet, as systemd
+/// keeps it (its log goes to the journal): our log lines go to `<runtime-dir>/log`
+/// instead of the console, until the log store exists. A log past 4 MiB at start-up is
+/// moved to `log.old`. When the file cannot be opened the log stays on the console.
+fn log_to_file(runtime_dir: &Path) {
+    let path = runtime_dir.join("log");
+    if std::fs::metadata(&path).is_ok_and(|m| m.len() > 4 << 20) {
+        let _ = std::fs::rename(&path, runtime_dir.join("log.old"));
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path);
+    match file.and_then(|f| sys::fd::replace_stderr(&f)) {
+        Ok(()) => {}
+        Err(e) => eprintln!(
+            "sysmaster: cannot log to {} ({e}); logging to the console",
+            path.display()
+        ),
     }
 }
 

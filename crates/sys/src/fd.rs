@@ -113,6 +113,16 @@ pub fn raise_nofile_to(want: u64) -> io::Result<u64> {
     Err(io::Error::last_os_error())
 }
 
+/// Makes `file` our standard error (dup2 onto descriptor 2).
+pub fn replace_stderr(file: &std::fs::File) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: dup2 takes two descriptor numbers; `file` is open for the call's duration.
+    if unsafe { libc::dup2(file.as_raw_fd(), 2) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Whether descriptor number `fd` is open (used to find closed standard descriptors).
 pub fn is_open(fd: RawFd) -> bool {
     // SAFETY: fcntl F_GETFD only checks the number; no pointers.
