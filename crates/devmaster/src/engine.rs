@@ -60,8 +60,11 @@ pub trait Host {
     ) -> Result<PropertyChanges, String>;
     /// A sysctl value (`SYSCTL{}==`), by its `/`-separated name below `/proc/sys`.
     fn sysctl(&self, name: &str) -> Option<String>;
-    /// The `st_mode` of a path (`TEST`), `None` when it does not exist.
+    /// The `st_mode` of a path (`TEST`, following symlinks), `None` when it does not exist.
     fn file_mode(&self, path: &str) -> Option<u32>;
+    /// The names in a directory (for `/*/` in `TEST` and `ATTR{}` paths), `None` when it
+    /// cannot be read.
+    fn read_dir(&self, path: &str) -> Option<Vec<String>>;
     /// `CONST{arch}` / `CONST{virt}`.
     fn const_value(&self, key: ConstKey) -> String;
     /// A user name to its uid.
@@ -247,10 +250,10 @@ fn sysctl_normalize(name: &str) -> String {
     }
 }
 
-/// udev's `get_property_assignment`: `KEY=VALUE` with optional matching quotes around the
-/// value. `Ok(None)` for blank and comment lines; an empty value removes the property.
-#[allow(clippy::type_complexity)]
-fn property_assignment(line: &str) -> Result<Option<(String, Option<String>)>, ()> {
+/// udev's parsing of imported lines: `KEY=VALUE` with optional matching quotes around the
+/// value. `Ok(None)` for blank and comment lines; no key or no value is an error (the line
+/// is ignored).
+fn property_assignment(line: &str) -> Result<Option<(String, String)>, ()> {
     let line = line.trim_start();
     if line.is_empty() || line.starts_with('#') {
         return Ok(None);
@@ -262,7 +265,7 @@ fn property_assignment(line: &str) -> Result<Option<(String, Option<String>)>, (
     }
     let val = val.trim();
     if val.is_empty() {
-        return Ok(Some((key.to_string(), None)));
+        return Err(());
     }
     let val = match val.chars().next() {
         Some(q @ ('"' | '\'')) => {
@@ -273,7 +276,7 @@ fn property_assignment(line: &str) -> Result<Option<(String, Option<String>)>, (
         }
         _ => val,
     };
-    Ok(Some((key.to_string(), Some(val.to_string()))))
+    Ok(Some((key.to_string(), val.to_string())))
 }
 
 /// The words of the kernel command line, with double quotes grouping.
@@ -306,8 +309,36 @@ fn cmdline_words(s: &str) -> Vec<String> {
     out
 }
 
-fn is_pure_match(t: &Token) -> bool {
-    matches!(t, Token::Match { .. } | Token::Test { .. })
+/// udev's line types: which lines are worth evaluating for an event.
+struct LineKind {
+    name: bool,
+    devlink: bool,
+    update: bool,
+}
+
+fn line_kind(line: &RuleLine) -> LineKind {
+    let mut k = LineKind {
+        name: false,
+        devlink: false,
+        update: false,
+    };
+    for t in &line.tokens {
+        match t {
+            Token::Name { .. } => k.name = true,
+            Token::Symlink { .. }
+            | Token::Owner { .. }
+            | Token::Group { .. }
+            | Token::Mode { .. } => k.devlink = true,
+            Token::Options {
+                option: RuleOption::StaticNode(_),
+                ..
+            }
+            | Token::Match { .. }
+            | Token::Test { .. } => {}
+            _ => k.update = true,
+        }
+    }
+    k
 }
 
 fn is_parent_token(t: &Token) -> bool {
@@ -375,7 +406,7 @@ impl<'a> State<'a> {
     fn import_lines(&mut self, text: &str) {
         for line in text.lines() {
             match property_assignment(line) {
-                Ok(Some((k, v))) => self.set_property(&k, v),
+                Ok(Some((k, v))) => self.set_property(&k, Some(v)),
                 Ok(None) => {}
                 Err(()) => self.notes.push(format!(
                     "Failed to parse key and value from '{line}', ignoring"
@@ -509,6 +540,24 @@ impl<'a> State<'a> {
             }
         }
         format!("{}/{}", self.syspath(), path)
+    }
+
+    /// udev's `attr_subst_subdir`: the first `/*/` of a path stands for the first entry of
+    /// that directory (not starting with `.`, in name order here) under which the rest
+    /// exists. `None` when there is none.
+    fn subst_subdir(&self, path: &str) -> Option<String> {
+        let Some(i) = path.find("/*/") else {
+            return Some(path.to_string());
+        };
+        let dir = path.get(..=i)?;
+        let tail = path.get(i + 2..)?;
+        let mut names = self.host.read_dir(dir)?;
+        names.sort();
+        names
+            .into_iter()
+            .filter(|n| !n.starts_with('.'))
+            .map(|n| format!("{dir}{n}{tail}"))
+            .find(|p| self.host.file_mode(p).is_some())
     }
 
     fn import(&mut self, kind: ImportKind, op: MatchOp, value: &str) -> bool {
@@ -723,7 +772,10 @@ impl<'a> State<'a> {
                 }
             }
             Token::Seclabel { module, op, value } => {
-                let label = self.expand(value);
+                let mut label = self.expand(value);
+                if label.is_empty() {
+                    label = value.clone();
+                }
                 if *op == AssignOp::Assign {
                     self.out.seclabels.clear();
                 }
@@ -778,7 +830,7 @@ impl<'a> State<'a> {
                 let esc = self.esc;
                 let e = self.with_event(|ev| subst::expand_symlink(value, ev, esc));
                 let links = self.note_error(e);
-                for word in links.split_ascii_whitespace() {
+                for word in links.split(' ').filter(|w| !w.is_empty()) {
                     let path = normalize_link(word);
                     if *op == AssignOp::Remove {
                         self.notes.push(format!("SYMLINK-=\"{path}\""));
@@ -796,6 +848,11 @@ impl<'a> State<'a> {
                     Some((sp, "")) => sp,
                     Some((sp, a)) => format!("{sp}/{a}"),
                     None => format!("{}/{}", self.syspath(), attr),
+                };
+                let Some(path) = self.subst_subdir(&path) else {
+                    self.notes
+                        .push(format!("Could not find file matches '{path}', ignoring"));
+                    return;
                 };
                 let value = self.expand(value);
                 self.notes.push(format!("ATTR '{path}' <- \"{value}\""));
@@ -846,6 +903,9 @@ impl<'a> State<'a> {
             Token::Test { mode, op, path } => {
                 let p = self.expand(path);
                 let p = self.resolve_path(&p);
+                let Some(p) = self.subst_subdir(&p) else {
+                    return *op == MatchOp::NoMatch;
+                };
                 let found = match self.host.file_mode(&p) {
                     Some(m) => mode.is_none_or(|want| m & want != 0),
                     None => false,
@@ -879,10 +939,16 @@ impl<'a> State<'a> {
 
     /// One line; returns where to jump.
     fn line(&mut self, file: &RulesFile, line: &RuleLine) -> Option<usize> {
-        if line.tokens.is_empty() && line.goto.is_none() {
-            return None;
-        }
-        if line.goto.is_none() && line.tokens.iter().all(is_pure_match) {
+        // Like udevd, skip lines that cannot change anything for this event: NAME only
+        // counts for network interfaces, SYMLINK/OWNER/GROUP/MODE only for device nodes,
+        // and neither on "remove".
+        let kind = line_kind(line);
+        let remove = self.out.properties.get("ACTION").map(String::as_str) == Some("remove");
+        let applies = line.goto.is_some()
+            || kind.update
+            || (kind.devlink && !remove && self.dev.devnum().is_some())
+            || (kind.name && !remove && self.out.properties.contains_key("IFINDEX"));
+        if !applies {
             return None;
         }
         self.esc = StringEscape::Unset;
@@ -927,10 +993,10 @@ impl<'a> State<'a> {
     }
 }
 
-/// `/dev/` + the link, with repeated and trailing slashes removed.
+/// `/dev/` + the link (as udevd builds it, even when the link starts with `/dev/`), with
+/// repeated slashes, `.` elements and a trailing slash removed.
 fn normalize_link(word: &str) -> String {
-    let rel = word.strip_prefix("/dev/").unwrap_or(word);
-    let parts: Vec<&str> = rel
+    let parts: Vec<&str> = word
         .split('/')
         .filter(|p| !p.is_empty() && *p != ".")
         .collect();

@@ -99,6 +99,14 @@ impl Host for FakeHost {
             .ok()
             .map(|m| m.mode())
     }
+    fn read_dir(&self, path: &str) -> Option<Vec<String>> {
+        let rd = std::fs::read_dir(self.tree.host_path(path)).ok()?;
+        Some(
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect(),
+        )
+    }
     fn const_value(&self, key: ConstKey) -> String {
         match key {
             ConstKey::Arch => "x86-64".to_string(),
@@ -145,6 +153,7 @@ enum Expect {
     Group(Option<u32>),
     Mode(Option<u32>),
     Run(&'static [&'static str]),
+    Writes(&'static [&'static str]),
 }
 
 fn check(name: &str, out: &Outcome, expects: &[Expect]) {
@@ -158,6 +167,13 @@ fn check(name: &str, out: &Outcome, expects: &[Expect]) {
             Expect::Owner(o) => out.owner == *o,
             Expect::Group(g) => out.group == *g,
             Expect::Mode(m) => out.mode == *m,
+            Expect::Writes(w) => {
+                out.attr_writes
+                    .iter()
+                    .map(|w| format!("{}={}", w.path, w.value))
+                    .collect::<Vec<_>>()
+                    == *w
+            }
             Expect::Run(r) => {
                 out.run
                     .iter()
@@ -476,9 +492,23 @@ OPTIONS+="string_escape=replace", SUBSYSTEMS=="scsi", SYMLINK+="c/%s{model} d""#
             &[Links(&["/dev/Disk", "/dev/Fast"]), Prop("X", "1 2")],
         ),
         (
-            "dev prefix and slashes normalised",
-            r#"SYMLINK+="/dev/x//y/""#,
-            &[Links(&["/dev/x/y"])],
+            "slashes normalised, /dev/ always prefixed",
+            r#"SYMLINK+="x//y/ /dev/z""#,
+            &[Links(&["/dev/dev/z", "/dev/x/y"])],
+        ),
+        (
+            "TEST and ATTR with /*/",
+            r#"TEST=="../*/rotational", ENV{A}="1"
+TEST=="../*/nothing", ENV{B}="1"
+TEST!="../*/nothing", ENV{C}="1"
+ATTR{../*/rotational}="0"
+ATTR{../*/nothing}="0""#,
+            &[
+                Prop("A", "1"),
+                NoProp("B"),
+                Prop("C", "1"),
+                Writes(&["/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda/sda1/../queue/rotational=0"]),
+            ],
         ),
     ];
     let sys = FakeSys::disk();
@@ -611,6 +641,52 @@ KERNEL=="nomatch", PROGRAM=="/bin/echo one two""#,
             "builtin blkid on sda1"
         ]
     );
+}
+
+#[test]
+fn node_only_lines_are_skipped_on_remove() {
+    let sys = FakeSys::disk();
+    let node_only = r#"SYMLINK+="l", OWNER="5""#;
+    let out = run_with(
+        &sys,
+        &FakeHost::new(&sys),
+        FakeSys::SDA1,
+        "remove",
+        node_only,
+    );
+    assert!(out.devlinks.is_empty());
+    assert_eq!(out.owner, None);
+    let out = run_with(&sys, &FakeHost::new(&sys), FakeSys::SDA1, "add", node_only);
+    assert!(out.devlinks.contains("/dev/l"));
+    assert_eq!(out.owner, Some(5));
+    // PROGRAM makes the line count: it is evaluated on remove too, SYMLINK included.
+    let host = FakeHost::new(&sys);
+    let out = run_with(
+        &sys,
+        &host,
+        FakeSys::SDA1,
+        "remove",
+        r#"SYMLINK+="l", PROGRAM=="weird""#,
+    );
+    assert_eq!(*host.calls.borrow(), ["program weird"]);
+    assert!(out.devlinks.contains("/dev/l"));
+    let net = FakeSys::net();
+    let out = run_with(
+        &net,
+        &FakeHost::new(&net),
+        FakeSys::ETH0,
+        "remove",
+        r#"NAME="x""#,
+    );
+    assert_eq!(out.name, None);
+    let out = run_with(
+        &net,
+        &FakeHost::new(&net),
+        FakeSys::ETH0,
+        "move",
+        r#"NAME="x""#,
+    );
+    assert_eq!(out.name.as_deref(), Some("x"));
 }
 
 #[test]
