@@ -220,6 +220,7 @@ struct State<'a> {
     builtin_run: BTreeSet<&'static str>,
     builtin_failed: BTreeSet<&'static str>,
     notes: Vec<String>,
+    tracing: bool,
 }
 
 fn nth_parent(dev: &dyn Device, depth: usize) -> Option<&dyn Device> {
@@ -374,9 +375,16 @@ impl<'a> State<'a> {
         f(&ev)
     }
 
+    /// Records what a token did, when tracing.
+    fn note(&mut self, f: impl FnOnce() -> String) {
+        if self.tracing {
+            self.notes.push(f());
+        }
+    }
+
     fn note_error(&mut self, e: subst::Expanded) -> String {
         if let Some(err) = e.error {
-            self.notes.push(err);
+            self.note(|| err);
         }
         e.value
     }
@@ -393,11 +401,11 @@ impl<'a> State<'a> {
     fn set_property(&mut self, key: &str, value: Option<String>) {
         match value {
             Some(v) => {
-                self.notes.push(format!("ENV{{{key}}}=\"{v}\""));
+                self.note(|| format!("ENV{{{key}}}=\"{v}\""));
                 self.out.properties.insert(key.to_string(), v);
             }
             None => {
-                self.notes.push(format!("ENV{{{key}}} removed"));
+                self.note(|| format!("ENV{{{key}}} removed"));
                 self.out.properties.remove(key);
             }
         }
@@ -408,9 +416,9 @@ impl<'a> State<'a> {
             match property_assignment(line) {
                 Ok(Some((k, v))) => self.set_property(&k, Some(v)),
                 Ok(None) => {}
-                Err(()) => self.notes.push(format!(
-                    "Failed to parse key and value from '{line}', ignoring"
-                )),
+                Err(()) => {
+                    self.note(|| format!("Failed to parse key and value from '{line}', ignoring"))
+                }
             }
         }
     }
@@ -566,11 +574,10 @@ impl<'a> State<'a> {
             ImportKind::File => {
                 let path = self.expand(value);
                 let Some(text) = self.host.read_file(&path) else {
-                    self.notes
-                        .push(format!("IMPORT{{file}} '{path}': cannot read"));
+                    self.note(|| format!("IMPORT{{file}} '{path}': cannot read"));
                     return !ok;
                 };
-                self.notes.push(format!("IMPORT{{file}} '{path}'"));
+                self.note(|| format!("IMPORT{{file}} '{path}'"));
                 self.import_lines(&text);
                 ok
             }
@@ -578,13 +585,12 @@ impl<'a> State<'a> {
                 let cmd = self.expand(value);
                 match self.host.run_program(&cmd) {
                     Ok(out) => {
-                        self.notes.push(format!("IMPORT{{program}} '{cmd}'"));
+                        self.note(|| format!("IMPORT{{program}} '{cmd}'"));
                         self.import_lines(&out);
                         ok
                     }
                     Err(e) => {
-                        self.notes
-                            .push(format!("IMPORT{{program}} '{cmd}' failed: {e}"));
+                        self.note(|| format!("IMPORT{{program}} '{cmd}' failed: {e}"));
                         !ok
                     }
                 }
@@ -592,8 +598,7 @@ impl<'a> State<'a> {
             ImportKind::Builtin(b) => {
                 let once = RUN_ONCE.contains(&b);
                 if once && self.builtin_run.contains(b.name()) {
-                    self.notes
-                        .push(format!("Skipping builtin '{}', already run", b.name()));
+                    self.note(|| format!("Skipping builtin '{}', already run", b.name()));
                     return self.builtin_failed.contains(b.name()) != ok;
                 }
                 if once {
@@ -609,7 +614,7 @@ impl<'a> State<'a> {
                 let r = self.host.builtin(b, &cmd, &view);
                 match r {
                     Ok(props) => {
-                        self.notes.push(format!("IMPORT{{builtin}} '{cmd}'"));
+                        self.note(|| format!("IMPORT{{builtin}} '{cmd}'"));
                         for (k, v) in props {
                             self.set_property(&k, v);
                         }
@@ -617,8 +622,7 @@ impl<'a> State<'a> {
                     }
                     Err(e) => {
                         self.builtin_failed.insert(b.name());
-                        self.notes
-                            .push(format!("IMPORT{{builtin}} '{cmd}' failed: {e}"));
+                        self.note(|| format!("IMPORT{{builtin}} '{cmd}' failed: {e}"));
                         !ok
                     }
                 }
@@ -689,14 +693,13 @@ impl<'a> State<'a> {
                     self.host.group(&name)
                 };
                 if id.is_none() {
-                    self.notes
-                        .push(format!("Unknown {what} '{name}', ignoring"));
+                    self.note(|| format!("Unknown {what} '{name}', ignoring"));
                 }
                 id
             }
         };
         if let Some(id) = id {
-            self.notes.push(format!("{what}={id}"));
+            self.note(|| format!("{what}={id}"));
             if is_owner {
                 self.out.owner = Some(id);
             } else {
@@ -738,14 +741,13 @@ impl<'a> State<'a> {
                             .ok()
                             .filter(|m| *m <= 0o7777);
                         if m.is_none() {
-                            self.notes
-                                .push(format!("Failed to parse mode '{s}', ignoring"));
+                            self.note(|| format!("Failed to parse mode '{s}', ignoring"));
                         }
                         m
                     }
                 };
                 if let Some(m) = mode {
-                    self.notes.push(format!("MODE={m:#o}"));
+                    self.note(|| format!("MODE={m:#o}"));
                     self.out.mode = Some(m);
                 }
             }
@@ -759,15 +761,14 @@ impl<'a> State<'a> {
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
                 {
-                    self.notes
-                        .push(format!("Invalid tag name '{tag}', ignoring"));
+                    self.note(|| format!("Invalid tag name '{tag}', ignoring"));
                     return;
                 }
                 if *op == AssignOp::Remove {
                     self.out.tags.remove(&tag);
-                    self.notes.push(format!("TAG-=\"{tag}\""));
+                    self.note(|| format!("TAG-=\"{tag}\""));
                 } else {
-                    self.notes.push(format!("TAG+=\"{tag}\""));
+                    self.note(|| format!("TAG+=\"{tag}\""));
                     self.out.tags.insert(tag);
                 }
             }
@@ -806,15 +807,15 @@ impl<'a> State<'a> {
                     self.name_final = true;
                 }
                 if !self.out.properties.contains_key("IFINDEX") {
-                    self.notes.push(format!(
-                        "Only network interfaces can be renamed, ignoring NAME=\"{value}\""
-                    ));
+                    self.note(|| {
+                        format!("Only network interfaces can be renamed, ignoring NAME=\"{value}\"")
+                    });
                     return;
                 }
                 let esc = self.esc;
                 let e = self.with_event(|ev| subst::expand_name(value, ev, esc));
                 let name = self.note_error(e);
-                self.notes.push(format!("NAME=\"{name}\""));
+                self.note(|| format!("NAME=\"{name}\""));
                 self.out.name = Some(name);
             }
             Token::Symlink { op, value } => {
@@ -833,10 +834,10 @@ impl<'a> State<'a> {
                 for word in links.split(' ').filter(|w| !w.is_empty()) {
                     let path = normalize_link(word);
                     if *op == AssignOp::Remove {
-                        self.notes.push(format!("SYMLINK-=\"{path}\""));
+                        self.note(|| format!("SYMLINK-=\"{path}\""));
                         self.out.devlinks.remove(&path);
                     } else {
-                        self.notes.push(format!("SYMLINK+=\"{path}\""));
+                        self.note(|| format!("SYMLINK+=\"{path}\""));
                         self.out.devlinks.insert(path);
                     }
                 }
@@ -850,19 +851,18 @@ impl<'a> State<'a> {
                     None => format!("{}/{}", self.syspath(), attr),
                 };
                 let Some(path) = self.subst_subdir(&path) else {
-                    self.notes
-                        .push(format!("Could not find file matches '{path}', ignoring"));
+                    self.note(|| format!("Could not find file matches '{path}', ignoring"));
                     return;
                 };
                 let value = self.expand(value);
-                self.notes.push(format!("ATTR '{path}' <- \"{value}\""));
+                self.note(|| format!("ATTR '{path}' <- \"{value}\""));
                 self.out.attr_writes.push(Write { path, value });
             }
             Token::Sysctl { attr, value, .. } => {
                 let name = self.expand(attr);
                 let value = self.expand(value);
                 let path = format!("/proc/sys/{}", sysctl_normalize(&name));
-                self.notes.push(format!("SYSCTL '{path}' <- \"{value}\""));
+                self.note(|| format!("SYSCTL '{path}' <- \"{value}\""));
                 self.out.sysctl_writes.push(Write { path, value });
             }
             Token::Run { kind, op, value } => {
@@ -876,7 +876,7 @@ impl<'a> State<'a> {
                     self.out.run.clear();
                 }
                 let command = self.expand(value);
-                self.notes.push(format!("RUN \"{command}\""));
+                self.note(|| format!("RUN \"{command}\""));
                 if !self
                     .out
                     .run
@@ -919,12 +919,12 @@ impl<'a> State<'a> {
                     Ok(out) => {
                         let out = out.trim_end_matches('\n');
                         let (out, _) = subst::replace_chars(out, subst::ALLOWED_CHARS_INPUT);
-                        self.notes.push(format!("PROGRAM '{cmd}' -> \"{out}\""));
+                        self.note(|| format!("PROGRAM '{cmd}' -> \"{out}\""));
                         self.program_result = Some(out);
                         *op == MatchOp::Match
                     }
                     Err(e) => {
-                        self.notes.push(format!("PROGRAM '{cmd}' failed: {e}"));
+                        self.note(|| format!("PROGRAM '{cmd}' failed: {e}"));
                         *op == MatchOp::NoMatch
                     }
                 }
@@ -967,6 +967,17 @@ impl<'a> State<'a> {
                     matched = false;
                     break;
                 }
+                if self.tracing {
+                    let on = self
+                        .parent_depth
+                        .and_then(|d| nth_parent(self.dev, d))
+                        .map(|p| p.devpath())
+                        .unwrap_or_default();
+                    for t in group {
+                        let d = describe_match(t);
+                        self.note(|| format!("{d} (on {on})"));
+                    }
+                }
                 i += n;
                 continue;
             }
@@ -974,10 +985,14 @@ impl<'a> State<'a> {
                 matched = false;
                 break;
             }
+            if self.tracing && matches!(t, Token::Match { .. } | Token::Test { .. }) {
+                let d = describe_match(t);
+                self.note(|| d);
+            }
             i += 1;
         }
         let notes = std::mem::take(&mut self.notes);
-        if matched || !notes.is_empty() {
+        if self.tracing && (matched || !notes.is_empty()) {
             self.out.trace.push(TraceLine {
                 file: file.path.clone(),
                 line: line.line,
@@ -993,6 +1008,46 @@ impl<'a> State<'a> {
     }
 }
 
+/// A match token as written (`KERNEL=="sd*"`), for the trace.
+fn describe_match(t: &Token) -> String {
+    let op = |op: &MatchOp| if *op == MatchOp::Match { "==" } else { "!=" };
+    match t {
+        Token::Match {
+            key,
+            op: o,
+            pattern,
+        } => {
+            let k = match key {
+                MatchKey::Action => "ACTION".to_string(),
+                MatchKey::Devpath => "DEVPATH".to_string(),
+                MatchKey::Kernel => "KERNEL".to_string(),
+                MatchKey::Symlink => "SYMLINK".to_string(),
+                MatchKey::Name => "NAME".to_string(),
+                MatchKey::Env(e) => format!("ENV{{{e}}}"),
+                MatchKey::Const(ConstKey::Arch) => "CONST{arch}".to_string(),
+                MatchKey::Const(ConstKey::Virt) => "CONST{virt}".to_string(),
+                MatchKey::Tag => "TAG".to_string(),
+                MatchKey::Subsystem => "SUBSYSTEM".to_string(),
+                MatchKey::Driver => "DRIVER".to_string(),
+                MatchKey::Attr(a) => format!("ATTR{{{}}}", a.name),
+                MatchKey::Sysctl(s) => format!("SYSCTL{{{s}}}"),
+                MatchKey::Kernels => "KERNELS".to_string(),
+                MatchKey::Subsystems => "SUBSYSTEMS".to_string(),
+                MatchKey::Drivers => "DRIVERS".to_string(),
+                MatchKey::Attrs(a) => format!("ATTRS{{{}}}", a.name),
+                MatchKey::Tags => "TAGS".to_string(),
+                MatchKey::Result => "RESULT".to_string(),
+            };
+            format!("{k}{}\"{}\"", op(o), pattern.source)
+        }
+        Token::Test { mode, op: o, path } => match mode {
+            Some(m) => format!("TEST{{{m:o}}}{}\"{path}\"", op(o)),
+            None => format!("TEST{}\"{path}\"", op(o)),
+        },
+        _ => String::new(),
+    }
+}
+
 /// `/dev/` + the link (as udevd builds it, even when the link starts with `/dev/`), with
 /// repeated slashes, `.` elements and a trailing slash removed.
 fn normalize_link(word: &str) -> String {
@@ -1004,8 +1059,19 @@ fn normalize_link(word: &str) -> String {
 }
 
 /// Applies `files` to the event on `device` (whose properties include the event's `ACTION`,
-/// `SEQNUM`, ...).
+/// `SEQNUM`, ...). [`Outcome::trace`] stays empty: see [`apply_traced`].
 pub fn apply(files: &[RulesFile], device: &dyn Device, host: &dyn Host) -> Outcome {
+    run(files, device, host, false)
+}
+
+/// [`apply`], also recording in [`Outcome::trace`] what each rule line did (for
+/// `devctl test`): the matches of each line that matched, the parent it matched on, every
+/// assignment, program and import, and the problems met.
+pub fn apply_traced(files: &[RulesFile], device: &dyn Device, host: &dyn Host) -> Outcome {
+    run(files, device, host, true)
+}
+
+fn run(files: &[RulesFile], device: &dyn Device, host: &dyn Host, tracing: bool) -> Outcome {
     let mut st = State {
         dev: device,
         host,
@@ -1028,6 +1094,7 @@ pub fn apply(files: &[RulesFile], device: &dyn Device, host: &dyn Host) -> Outco
         builtin_run: BTreeSet::new(),
         builtin_failed: BTreeSet::new(),
         notes: Vec::new(),
+        tracing,
     };
     for file in files {
         let mut i = 0;

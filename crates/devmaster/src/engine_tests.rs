@@ -135,7 +135,18 @@ fn run_with(sys: &FakeSys, host: &FakeHost, devpath: &str, action: &str, rules: 
         "{:?}",
         file.diagnostics
     );
-    apply(&[file], &dev, host)
+    let plain = apply(std::slice::from_ref(&file), &dev, &FakeHost::new(sys));
+    let traced = apply_traced(&[file], &dev, host);
+    assert!(plain.trace.is_empty());
+    // Tracing changes nothing else.
+    assert_eq!(
+        Outcome {
+            trace: Vec::new(),
+            ..traced.clone()
+        },
+        plain
+    );
+    traced
 }
 
 fn run(sys: &FakeSys, devpath: &str, rules: &str) -> Outcome {
@@ -748,4 +759,45 @@ proptest! {
         let out = apply(&[file], &dev, &FakeHost::new(&sys));
         prop_assert!(out.trace.len() <= rules.lines().count() + 1);
     }
+}
+
+#[test]
+fn trace_says_what_each_line_did() {
+    let sys = FakeSys::disk();
+    let out = run(
+        &sys,
+        FakeSys::SDA1,
+        r#"KERNEL=="sda1", ATTRS{vendor}=="ACME", ENV{X}="1"
+KERNEL=="nope", ENV{Y}="1"
+PROGRAM=="/bin/false", ENV{Z}="1"
+TEST{0444}=="size", SYMLINK+="s""#,
+    );
+    let scsi = FakeSys::SDA1.trim_end_matches("/block/sda/sda1");
+    assert_eq!(
+        out.trace,
+        [
+            TraceLine {
+                file: "test.rules".into(),
+                line: 1,
+                matched: true,
+                notes: vec![
+                    "KERNEL==\"sda1\"".into(),
+                    format!("ATTRS{{vendor}}==\"ACME\" (on {scsi})"),
+                    "ENV{X}=\"1\"".into(),
+                ],
+            },
+            TraceLine {
+                file: "test.rules".into(),
+                line: 3,
+                matched: false,
+                notes: vec!["PROGRAM '/bin/false' failed: exit status 1".into()],
+            },
+            TraceLine {
+                file: "test.rules".into(),
+                line: 4,
+                matched: true,
+                notes: vec!["TEST{444}==\"size\"".into(), "SYMLINK+=\"/dev/s\"".into()],
+            },
+        ]
+    );
 }
