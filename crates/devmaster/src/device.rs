@@ -160,13 +160,17 @@ pub struct Device {
 
 impl Device {
     /// Adds the event's properties (`ACTION`, `SEQNUM`, ...); they win over the `uevent`
-    /// file's.
+    /// file's. A relative `DEVNAME` (as the kernel sends it) is made absolute under `/dev`.
     pub fn with_event_properties<K: Into<String>, V: Into<String>>(
         mut self,
         props: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
         for (k, v) in props {
-            self.properties.insert(k.into(), v.into());
+            let (k, mut v) = (k.into(), v.into());
+            if k == "DEVNAME" && !v.starts_with('/') {
+                v = format!("/dev/{v}");
+            }
+            self.properties.insert(k, v);
         }
         self
     }

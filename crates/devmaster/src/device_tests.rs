@@ -8,21 +8,21 @@ fn reads_a_partition_and_its_parents() {
         .tree()
         .device(FakeSys::SDA1)
         .unwrap()
-        .with_event_properties([("ACTION", "add"), ("SEQNUM", "42")]);
+        .with_event_properties([("ACTION", "add"), ("SEQNUM", "42"), ("DEVNAME", "sdz1")]);
     assert_eq!(d.devpath(), FakeSys::SDA1);
     assert_eq!(d.sysname(), "sda1");
     assert_eq!(d.sysnum().as_deref(), Some("1"));
     assert_eq!(d.subsystem(), Some("block"));
     assert_eq!(d.devtype(), Some("partition"));
     assert_eq!(d.devnum(), Some((8, 1)));
-    assert_eq!(d.devnode().as_deref(), Some("/dev/sda1"));
+    assert_eq!(d.devnode().as_deref(), Some("/dev/sdz1"));
     assert_eq!(d.driver(), None);
     assert_eq!(d.syspath(), format!("/sys{}", FakeSys::SDA1));
     let p = d.properties();
     assert_eq!(p.get("ACTION").map(String::as_str), Some("add"));
     assert_eq!(p.get("SEQNUM").map(String::as_str), Some("42"));
     assert_eq!(p.get("SUBSYSTEM").map(String::as_str), Some("block"));
-    assert_eq!(p.get("DEVNAME").map(String::as_str), Some("/dev/sda1"));
+    assert_eq!(p.get("DEVNAME").map(String::as_str), Some("/dev/sdz1"));
     assert_eq!(p.get("DEVPATH").map(String::as_str), Some(FakeSys::SDA1));
     assert_eq!(p.get("PARTN").map(String::as_str), Some("1"));
 

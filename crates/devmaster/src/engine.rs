@@ -641,11 +641,17 @@ impl<'a> State<'a> {
                 let key = self.expand(value);
                 let line = self.host.cmdline().unwrap_or_default();
                 let mut found = None;
+                // As proc_cmdline_get_key: '-' and '_' are the same in the key, a key without
+                // a value reads as "1", the last occurrence wins.
+                let norm = |s: &str| s.replace('-', "_");
+                let want = norm(&key);
                 for w in cmdline_words(&line) {
-                    if w == key {
-                        found = Some("1".to_string());
-                    } else if let Some(v) = w.strip_prefix(&key).and_then(|r| r.strip_prefix('=')) {
-                        found = Some(v.to_string());
+                    let (k, v) = match w.split_once('=') {
+                        Some((k, v)) => (k, v.to_string()),
+                        None => (w.as_str(), "1".to_string()),
+                    };
+                    if norm(k) == want {
+                        found = Some(v);
                     }
                 }
                 match found {

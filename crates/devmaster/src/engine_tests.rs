@@ -36,7 +36,7 @@ impl FakeHost {
             .into(),
             files: [("/etc/ids".to_string(), "FILE_X=\"quoted\"\n".to_string())].into(),
             db: [("ID_OLD".to_string(), "kept".to_string())].into(),
-            cmdline: "quiet root=/dev/sda1 foo=\"a b\" flag".to_string(),
+            cmdline: "quiet root=/dev/sda1 foo=\"a b\" flag my_opt=1 my-opt=2".to_string(),
             builtins: [
                 (
                     "path_id",
@@ -448,12 +448,14 @@ IMPORT{db}="ID_NONE", ENV{NODB}="1""#,
             r#"IMPORT{cmdline}="root"
 IMPORT{cmdline}="foo"
 IMPORT{cmdline}="flag"
-IMPORT{cmdline}="nothere", ENV{X}="1""#,
+IMPORT{cmdline}="nothere", ENV{X}="1"
+IMPORT{cmdline}="my_opt""#,
             &[
                 Prop("root", "/dev/sda1"),
                 Prop("foo", "a b"),
                 Prop("flag", "1"),
                 NoProp("X"),
+                Prop("my_opt", "2"),
             ],
         ),
         (
@@ -756,7 +758,8 @@ proptest! {
         let rules = text.concat();
         let dev = sys.tree().device(FakeSys::SDA1).unwrap();
         let file = syntax::parse("p.rules", rules.as_bytes());
-        let out = apply(&[file], &dev, &FakeHost::new(&sys));
+        let out = apply_traced(&[file], &dev, &FakeHost::new(&sys));
+        // Each rule line is evaluated at most once (GOTO only jumps forward).
         prop_assert!(out.trace.len() <= rules.lines().count() + 1);
     }
 }
