@@ -74,6 +74,28 @@ impl SysfsTree {
         Some(self.read(&root, &devpath))
     }
 
+    /// The device of a kernel event: `devpath` and the uevent's properties (`ACTION`,
+    /// `SUBSYSTEM`, `DEVNAME`, ...), with what sysfs still has. Works when the directory is
+    /// gone (a "remove" event): then only the properties and the ancestors that still exist
+    /// are known. `None` for a devpath that is not absolute or leaves the tree.
+    pub fn event_device<K: Into<String>, V: Into<String>>(
+        &self,
+        devpath: &str,
+        props: impl IntoIterator<Item = (K, V)>,
+    ) -> Option<Device> {
+        if !devpath.starts_with('/') || devpath.split('/').any(|c| c == "..") || devpath == "/" {
+            return None;
+        }
+        let dev = match self.device(devpath) {
+            Some(d) => d,
+            None => {
+                let root = fs::canonicalize(&self.root).ok()?;
+                self.read(&root, devpath.trim_end_matches('/'))
+            }
+        };
+        Some(dev.with_event_properties(props))
+    }
+
     /// The device `subsystem`/`sysname` (udev's `[subsystem/sysname]` form): looked up under
     /// `class/`, `bus/*/devices/`, and for `module` under `module/`.
     pub fn find(&self, subsystem: &str, sysname: &str) -> Option<Device> {
@@ -160,15 +182,20 @@ pub struct Device {
 
 impl Device {
     /// Adds the event's properties (`ACTION`, `SEQNUM`, ...); they win over the `uevent`
-    /// file's. A relative `DEVNAME` (as the kernel sends it) is made absolute under `/dev`.
+    /// file's (`SUBSYSTEM` and `DRIVER` also set the subsystem and driver, as sd-device does
+    /// for a device made from a uevent). A relative `DEVNAME` (as the kernel sends it) is
+    /// made absolute under `/dev`.
     pub fn with_event_properties<K: Into<String>, V: Into<String>>(
         mut self,
         props: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
         for (k, v) in props {
             let (k, mut v) = (k.into(), v.into());
-            if k == "DEVNAME" && !v.starts_with('/') {
-                v = format!("/dev/{v}");
+            match k.as_str() {
+                "DEVNAME" if !v.starts_with('/') => v = format!("/dev/{v}"),
+                "SUBSYSTEM" => self.subsystem = Some(v.clone()),
+                "DRIVER" => self.driver = Some(v.clone()),
+                _ => {}
             }
             self.properties.insert(k, v);
         }

@@ -107,3 +107,40 @@ fn sysname_with_bang_and_all_digit_names() {
     assert_eq!(d.sysnum().as_deref(), Some("23"));
     assert!(d.parent().is_none());
 }
+
+#[test]
+fn remove_event_of_a_vanished_device() {
+    let s = FakeSys::disk();
+    let gone = format!("{}/sda2", FakeSys::SDA);
+    let t = s.tree();
+    assert!(t.device(&gone).is_none());
+    let d = t
+        .event_device(
+            &gone,
+            [
+                ("ACTION", "remove"),
+                ("SUBSYSTEM", "block"),
+                ("DEVNAME", "sda2"),
+                ("MAJOR", "8"),
+                ("MINOR", "2"),
+                ("DRIVER", "x"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(d.sysname(), "sda2");
+    assert_eq!(d.sysnum().as_deref(), Some("2"));
+    assert_eq!(d.subsystem(), Some("block"));
+    assert_eq!(d.driver().as_deref(), Some("x"));
+    assert_eq!(d.devnum(), Some((8, 2)));
+    assert_eq!(d.devnode().as_deref(), Some("/dev/sda2"));
+    assert_eq!(d.sysattr("size"), None);
+    assert_eq!(d.parent().map(|p| p.sysname()).as_deref(), Some("sda"));
+    // An existing device: sysfs facts plus the event's.
+    let d = t
+        .event_device(FakeSys::SDA, [("ACTION", "change")])
+        .unwrap();
+    assert_eq!(d.sysattr("size").as_deref(), Some("2048"));
+    assert_eq!(d.property("ACTION").as_deref(), Some("change"));
+    assert!(t.event_device("relative", [("A", "b")]).is_none());
+    assert!(t.event_device("/devices/../x", [("A", "b")]).is_none());
+}
