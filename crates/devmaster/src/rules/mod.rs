@@ -1,5 +1,5 @@
 //! The udev rules language of systemd 252 (udev(7)), pure: parsing, file order, patterns and
-//! substitutions. The rule engine that applies rules to events builds on these.
+//! substitutions. The rule engine ([`crate::engine`]) applies them to events.
 //!
 //! | module | role |
 //! |---|---|

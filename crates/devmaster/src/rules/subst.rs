@@ -262,6 +262,14 @@ pub trait Device {
     fn parent(&self) -> Option<&dyn Device>;
     /// The current symlinks (`/dev/disk/by-id/...`).
     fn devlinks(&self) -> Vec<String>;
+    /// Every property (for `IMPORT{parent}` and the rule engine's starting state).
+    fn properties(&self) -> std::collections::BTreeMap<String, String> {
+        std::collections::BTreeMap::new()
+    }
+    /// The device's tags (for `TAGS` on parents; the event device's own come from the rules).
+    fn tags(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Other devices, for `[subsystem/sysname]attribute`.

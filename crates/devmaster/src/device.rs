@@ -1,0 +1,310 @@
+//! A device as sd-device (systemd 252) reads it from sysfs: the I/O edge of rule processing.
+//!
+//! The sysfs tree is rooted at a configurable directory ([`SysfsTree::new`]; `/sys` on a real
+//! system, a temporary directory in tests). Paths the rules see stay in udev's namespace
+//! (`/sys/devices/...`); [`SysfsTree::host_path`] maps them into the tree.
+//!
+//! What is read, as sd-device does:
+//! - devpath: the canonical path below the root (a `/sys/class/...` symlink is resolved);
+//! - sysname: the last devpath element with `!` turned into `/`; sysnum: its trailing digits
+//!   (never the whole name);
+//! - subsystem and driver: the last element of the `subsystem` / `driver` symlink targets;
+//! - the `uevent` file's `KEY=VALUE` lines as properties (`DEVNAME` made absolute under
+//!   `/dev`), `MAJOR`/`MINOR` as the device number, plus `DEVPATH`, `SUBSYSTEM`, `DRIVER`;
+//! - the parent: the nearest ancestor directory below the root holding a `uevent` file or a
+//!   `subsystem` link;
+//! - attributes: a regular readable file with trailing newlines removed; the symlinks
+//!   `driver`, `subsystem` and `module` read as the last element of their target; any other
+//!   symlink or a directory is no value.
+//!
+//! The event's own properties (`ACTION`, `SEQNUM`, ...) are given by the caller and win over
+//! the `uevent` file.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::rules::subst;
+
+/// A sysfs tree rooted at a directory.
+#[derive(Debug, Clone)]
+pub struct SysfsTree {
+    root: PathBuf,
+}
+
+fn link_last(path: &Path) -> Option<String> {
+    let target = fs::read_link(path).ok()?;
+    target.file_name().map(|n| n.to_string_lossy().into_owned())
+}
+
+impl SysfsTree {
+    /// The tree under `root` (`/sys` on a real system).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        SysfsTree { root: root.into() }
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Maps a path in udev's namespace (`/sys/...`) into the tree; other paths unchanged.
+    pub fn host_path(&self, path: &str) -> PathBuf {
+        match path.strip_prefix("/sys") {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+                self.root.join(rest.trim_start_matches('/'))
+            }
+            _ => PathBuf::from(path),
+        }
+    }
+
+    /// Reads the device at `devpath` (`/devices/...` or a symlink such as `/class/net/lo`)
+    /// with its parents. `None` when it is not a directory below the root.
+    pub fn device(&self, devpath: &str) -> Option<Device> {
+        let root = fs::canonicalize(&self.root).ok()?;
+        let dir = fs::canonicalize(self.root.join(devpath.trim_start_matches('/'))).ok()?;
+        if !dir.is_dir() {
+            return None;
+        }
+        let rel = dir.strip_prefix(&root).ok()?;
+        let devpath = format!("/{}", rel.to_string_lossy());
+        if devpath == "/" {
+            return None;
+        }
+        Some(self.read(&root, &devpath))
+    }
+
+    /// The device of a kernel event: `devpath` and the uevent's properties (`ACTION`,
+    /// `SUBSYSTEM`, `DEVNAME`, ...), with what sysfs still has. Works when the directory is
+    /// gone (a "remove" event): then only the properties and the ancestors that still exist
+    /// are known. `None` for a devpath that is not absolute or leaves the tree.
+    pub fn event_device<K: Into<String>, V: Into<String>>(
+        &self,
+        devpath: &str,
+        props: impl IntoIterator<Item = (K, V)>,
+    ) -> Option<Device> {
+        if !devpath.starts_with('/') || devpath.split('/').any(|c| c == "..") || devpath == "/" {
+            return None;
+        }
+        let dev = match self.device(devpath) {
+            Some(d) => d,
+            None => {
+                let root = fs::canonicalize(&self.root).ok()?;
+                self.read(&root, devpath.trim_end_matches('/'))
+            }
+        };
+        Some(dev.with_event_properties(props))
+    }
+
+    /// The device `subsystem`/`sysname` (udev's `[subsystem/sysname]` form): looked up under
+    /// `class/`, `bus/*/devices/`, and for `module` under `module/`.
+    pub fn find(&self, subsystem: &str, sysname: &str) -> Option<Device> {
+        if sysname.contains('/') || subsystem.contains('/') {
+            return None;
+        }
+        let name = sysname.replace('/', "!");
+        let candidates = [
+            format!("/class/{subsystem}/{name}"),
+            format!("/bus/{subsystem}/devices/{name}"),
+            format!("/{subsystem}/{name}"),
+        ];
+        candidates.iter().find_map(|c| self.device(c))
+    }
+
+    fn read(&self, root: &Path, devpath: &str) -> Device {
+        let dir = root.join(devpath.trim_start_matches('/'));
+        let sysname = devpath
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .replace('!', "/");
+        let subsystem = link_last(&dir.join("subsystem"));
+        let driver = link_last(&dir.join("driver"));
+        let mut uevent = BTreeMap::new();
+        if let Ok(text) = fs::read_to_string(dir.join("uevent")) {
+            for line in text.lines() {
+                if let Some((k, v)) = line.split_once('=') {
+                    if !k.is_empty() {
+                        uevent.insert(k.to_string(), v.to_string());
+                    }
+                }
+            }
+        }
+        if let Some(name) = uevent.get_mut("DEVNAME") {
+            if !name.starts_with('/') {
+                *name = format!("/dev/{name}");
+            }
+        }
+        uevent.insert("DEVPATH".to_string(), devpath.to_string());
+        if let Some(s) = &subsystem {
+            uevent.insert("SUBSYSTEM".to_string(), s.clone());
+        }
+        if let Some(d) = &driver {
+            uevent.insert("DRIVER".to_string(), d.clone());
+        }
+        // The parent: the nearest ancestor that is a device.
+        let mut parent = None;
+        let mut up = devpath;
+        while let Some((head, _)) = up.rsplit_once('/') {
+            if head.is_empty() {
+                break;
+            }
+            let d = root.join(head.trim_start_matches('/'));
+            if d.join("uevent").exists() || d.join("subsystem").exists() {
+                parent = Some(Box::new(self.read(root, head)));
+                break;
+            }
+            up = head;
+        }
+        Device {
+            dir,
+            devpath: devpath.to_string(),
+            sysname,
+            subsystem,
+            driver,
+            properties: uevent,
+            parent,
+        }
+    }
+}
+
+/// One device read from sysfs.
+#[derive(Debug, Clone)]
+pub struct Device {
+    dir: PathBuf,
+    devpath: String,
+    sysname: String,
+    subsystem: Option<String>,
+    driver: Option<String>,
+    properties: BTreeMap<String, String>,
+    parent: Option<Box<Device>>,
+}
+
+impl Device {
+    /// Adds the event's properties (`ACTION`, `SEQNUM`, ...); they win over the `uevent`
+    /// file's (`SUBSYSTEM` and `DRIVER` also set the subsystem and driver, as sd-device does
+    /// for a device made from a uevent). A relative `DEVNAME` (as the kernel sends it) is
+    /// made absolute under `/dev`.
+    pub fn with_event_properties<K: Into<String>, V: Into<String>>(
+        mut self,
+        props: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        for (k, v) in props {
+            let (k, mut v) = (k.into(), v.into());
+            match k.as_str() {
+                "DEVNAME" if !v.starts_with('/') => v = format!("/dev/{v}"),
+                "SUBSYSTEM" => self.subsystem = Some(v.clone()),
+                "DRIVER" => self.driver = Some(v.clone()),
+                _ => {}
+            }
+            self.properties.insert(k, v);
+        }
+        self
+    }
+
+    /// Subsystem (last element of the `subsystem` link).
+    pub fn subsystem(&self) -> Option<&str> {
+        self.subsystem.as_deref()
+    }
+
+    /// `DEVTYPE` of the uevent.
+    pub fn devtype(&self) -> Option<&str> {
+        self.properties.get("DEVTYPE").map(String::as_str)
+    }
+
+    /// `/sys` + devpath, in udev's namespace.
+    pub fn syspath(&self) -> String {
+        format!("/sys{}", self.devpath)
+    }
+
+    /// All properties.
+    pub fn properties(&self) -> &BTreeMap<String, String> {
+        &self.properties
+    }
+
+    /// The parent device.
+    pub fn parent_device(&self) -> Option<&Device> {
+        self.parent.as_deref()
+    }
+}
+
+impl subst::Device for Device {
+    fn sysname(&self) -> String {
+        self.sysname.clone()
+    }
+    fn sysnum(&self) -> Option<String> {
+        let digits = self
+            .sysname
+            .bytes()
+            .rev()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        // sd-device never takes the first character as the number.
+        let digits = digits.min(self.sysname.len().saturating_sub(1));
+        (digits > 0).then(|| {
+            self.sysname
+                .get(self.sysname.len() - digits..)
+                .unwrap_or_default()
+                .to_string()
+        })
+    }
+    fn devpath(&self) -> String {
+        self.devpath.clone()
+    }
+    fn driver(&self) -> Option<String> {
+        self.driver.clone()
+    }
+    fn devnode(&self) -> Option<String> {
+        self.properties.get("DEVNAME").cloned()
+    }
+    fn devnum(&self) -> Option<(u32, u32)> {
+        let major = self.properties.get("MAJOR")?.parse().ok()?;
+        let minor = self.properties.get("MINOR")?.parse().ok()?;
+        Some((major, minor))
+    }
+    fn property(&self, key: &str) -> Option<String> {
+        self.properties.get(key).cloned()
+    }
+    fn sysattr(&self, attr: &str) -> Option<String> {
+        if attr.is_empty() || attr.split('/').any(|c| c == "..") {
+            return None;
+        }
+        let path = self.dir.join(attr);
+        let meta = fs::symlink_metadata(&path).ok()?;
+        if meta.file_type().is_symlink() {
+            return if matches!(attr, "driver" | "subsystem" | "module") {
+                link_last(&path)
+            } else {
+                None
+            };
+        }
+        if meta.is_dir() {
+            return None;
+        }
+        let bytes = fs::read(&path).ok()?;
+        let mut s = String::from_utf8_lossy(&bytes).into_owned();
+        while s.ends_with(['\n', '\r']) {
+            s.pop();
+        }
+        Some(s)
+    }
+    fn parent(&self) -> Option<&dyn subst::Device> {
+        self.parent.as_deref().map(|p| p as &dyn subst::Device)
+    }
+    fn devlinks(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn properties(&self) -> BTreeMap<String, String> {
+        self.properties.clone()
+    }
+}
+
+impl subst::Sysfs for SysfsTree {
+    fn subsystem_sysattr(&self, subsystem: &str, sysname: &str, attr: &str) -> Option<String> {
+        subst::Device::sysattr(&self.find(subsystem, sysname)?, attr)
+    }
+}
+
+#[cfg(test)]
+#[path = "device_tests.rs"]
+mod tests;
