@@ -1288,17 +1288,7 @@ impl Daemon {
         };
         match sys::spawn::spawn(&plan) {
             Ok(child) => {
-                let pid = child.pid;
-                self.pids.insert(pid, u);
-                self.note_start_time(pid);
-                if let Some(unit) = self.reg.unit_mut(u) {
-                    unit.populated = true;
-                }
-                self.execs.push(PendingExec {
-                    unit: u,
-                    role,
-                    child,
-                });
+                let pid = self.track_spawned(u, role, child);
                 self.events.push_back((u, Event::Spawned { role, pid }));
             }
             Err(e) => {
@@ -1312,6 +1302,23 @@ impl Daemon {
                 ));
             }
         }
+    }
+
+    /// Records a process just spawned for unit `u`: its pid and start time, the unit as
+    /// populated, and the exec report to wait for. Returns the pid.
+    pub(crate) fn track_spawned(&mut self, u: UnitId, role: Role, child: sys::spawn::Child) -> u32 {
+        let pid = child.pid;
+        self.pids.insert(pid, u);
+        self.note_start_time(pid);
+        if let Some(unit) = self.reg.unit_mut(u) {
+            unit.populated = true;
+        }
+        self.execs.push(PendingExec {
+            unit: u,
+            role,
+            child,
+        });
+        pid
     }
 
     /// Sends `signal` to the processes of `target`, then SIGCONT so that stopped

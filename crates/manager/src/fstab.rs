@@ -118,30 +118,6 @@ fn value(s: &str) -> String {
     s.replace('%', "%%")
 }
 
-fn is_network_fs(t: &str) -> bool {
-    const NETWORK: &[&str] = &[
-        "afs",
-        "ceph",
-        "cifs",
-        "gfs",
-        "gfs2",
-        "ncp",
-        "ncpfs",
-        "nfs",
-        "nfs4",
-        "ocfs2",
-        "orangefs",
-        "pvfs2",
-        "smb3",
-        "smbfs",
-        "davfs",
-        "glusterfs",
-        "lustre",
-        "sshfs",
-    ];
-    NETWORK.contains(&t.strip_prefix("fuse.").unwrap_or(t))
-}
-
 /// A unit's name and text, and its install link (directory, name) unless `noauto`.
 type Synthesized = (String, String, Option<(String, String)>);
 
@@ -219,7 +195,7 @@ fn unit_for(
             }
         }
     }
-    let target = if netdev || is_network_fs(&entry.fs_type) {
+    let target = if netdev || units::deps::is_network_fs(&entry.fs_type) {
         "remote-fs.target"
     } else {
         "local-fs.target"

@@ -631,7 +631,8 @@ fn split_options(options: &str) -> Vec<String> {
     words
 }
 
-fn is_network_fs(fs_type: &str) -> bool {
+/// Whether `fs_type` is a network file system (systemd's `fstype_is_network`).
+pub fn is_network_fs(fs_type: &str) -> bool {
     let t = fs_type.strip_prefix("fuse.").unwrap_or(fs_type);
     NETWORK_FS.contains(&t)
 }

@@ -4,7 +4,7 @@
 //! units are loaded, and before the exit of a mount's control process is judged), and
 //! compared with the loaded mount units' `Where=`.
 
-use super::{invocation_id, Daemon, PendingExec, SIGCONT, SIGKILL};
+use super::{invocation_id, Daemon, SIGCONT, SIGKILL};
 use crate::registry::Runtime;
 use std::collections::{HashSet, VecDeque};
 use std::os::fd::AsFd;
@@ -283,17 +283,7 @@ impl Daemon {
         };
         match sys::spawn::spawn(&plan) {
             Ok(child) => {
-                let pid = child.pid;
-                self.pids.insert(pid, u);
-                self.note_start_time(pid);
-                if let Some(unit) = self.reg.unit_mut(u) {
-                    unit.populated = true;
-                }
-                self.execs.push(PendingExec {
-                    unit: u,
-                    role: Role::Control(ExecKind::Start),
-                    child,
-                });
+                let pid = self.track_spawned(u, Role::Control(ExecKind::Start), child);
                 Some(Event::Spawned { pid })
             }
             Err(e) => {
