@@ -209,24 +209,10 @@ pub fn done_text(
 
 /// The hint after a failed start: how to see why.
 pub fn see_details(name: &str) -> String {
-    format!("See 'sctl status {}' for details.", shell_quote(name))
-}
-
-/// `name` as a shell word: as it is when it is plain, else in double quotes.
-fn shell_quote(name: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
-    if !name.is_empty() && name.chars().all(plain) {
-        return name.to_string();
-    }
-    let mut out = String::from("\"");
-    for c in name.chars() {
-        if matches!(c, '"' | '\\' | '$' | '`') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
+    format!(
+        "See 'sctl status {}' for details.",
+        crate::control::shell_maybe_quote(name)
+    )
 }
 
 /// One console line: the mark in brackets (coloured if asked) or the indent, the text,

@@ -637,7 +637,7 @@ fn exec_command_line(cmd: &ExecCommand, run: CommandRun, ex: bool) -> String {
 /// systemd's `shell_maybe_quote`: a word with whitespace, a control character or one of
 /// `"\`$*?['()<>|&;!` is put in double quotes, with `"\`$` escaped by a backslash;
 /// anything else is printed as it is.
-fn shell_maybe_quote(s: &str) -> String {
+pub(crate) fn shell_maybe_quote(s: &str) -> String {
     let needs = s
         .chars()
         .any(|c| c < ' ' || c == '\u{7f}' || " \t\n\r\"\\`$*?['()<>|&;!".contains(c));
