@@ -411,7 +411,12 @@ fn crash_torture() {
     let mut runs: Vec<usize> = once.lines().map(|l| l.parse().unwrap()).collect();
     runs.sort_unstable();
     let expected: Vec<usize> = (0..N).step_by(5).collect();
-    assert_eq!(runs, expected, "every oneshot ran exactly once");
+    assert_eq!(
+        runs,
+        expected,
+        "every oneshot ran exactly once\n{}",
+        c.log()
+    );
     recoveries.sort_unstable();
     eprintln!(
         "recovery (kill → control API answering): median {:?}, max {:?}",
