@@ -13,9 +13,13 @@
 //! parents from a sysfs tree rooted anywhere. No syscalls; file reads only in [`device`] and
 //! [`rules::load::read`]. The daemon, builtins and `devctl` are to come.
 
+pub mod builtins;
+pub mod daemon;
 pub mod device;
 pub mod engine;
 pub mod rules;
+pub mod runner;
+pub mod worker;
 
 #[cfg(test)]
 pub(crate) mod testsys;

@@ -1,0 +1,1 @@
+//! The `hwdb` builtin. To be written.

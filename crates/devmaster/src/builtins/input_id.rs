@@ -1,0 +1,1 @@
+//! The `input_id` builtin. To be written.

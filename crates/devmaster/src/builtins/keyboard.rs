@@ -1,0 +1,1 @@
+//! The `keyboard` builtin. To be written.

@@ -1,0 +1,1 @@
+//! The `link` builtin. To be written.

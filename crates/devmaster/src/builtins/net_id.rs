@@ -1,0 +1,1 @@
+//! The `net_id` builtin. To be written.

@@ -1,0 +1,1 @@
+//! The `path_id` builtin. To be written.

@@ -1,0 +1,1 @@
+//! The `usb_id` builtin. To be written.

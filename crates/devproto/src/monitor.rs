@@ -1,0 +1,1 @@
+//! libudev's netlink message format (the "udev" multicast group). To be written.

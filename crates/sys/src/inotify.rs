@@ -1,0 +1,1 @@
+//! inotify: watching rules directories and device nodes. To be written.
