@@ -172,6 +172,10 @@ fn test() -> Result<()> {
         ("python3", "python3-minimal"),
         ("unshare", "util-linux"),
         ("setpriv", "util-linux"),
+        // devmaster's oracles: Debian's udevadm (monitor, info, test-builtin) and ip(8)
+        // for network interfaces in throw-away namespaces.
+        ("udevadm", "udev"),
+        ("ip", "iproute2"),
     ])?;
     ensure_apt_lists()?;
     step("cargo fmt --check");

@@ -5,5 +5,6 @@
 //! devmaster writes. No syscalls; file access only where a function says so.
 
 pub mod db;
+pub mod enumerate;
 pub mod monitor;
 pub mod uevent;

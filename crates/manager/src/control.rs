@@ -1811,6 +1811,8 @@ impl Daemon {
         // its unit id, and a unit's runtime keeps its state (see `Registry::reload`).
         self.rerun_generators();
         self.reg.reload(|_| true);
+        // Edges from SYSTEMD_WANTS= live in no unit file: read them again.
+        self.coldplug_devices();
         eprintln!("sysmaster: reloaded unit files");
     }
 

@@ -23,7 +23,7 @@ use crate::control::Client;
 use crate::exec;
 use crate::initlink::{InitLink, RelayedExit};
 use crate::persist::{Change, JobRecord, ManagerRecord, RuntimeRecord, Snapshot, UnitRecord};
-use crate::registry::{Registry, Runtime};
+use crate::registry::{Registry, Runtime, Unit};
 use crate::shutdown::{Objective, Procedure};
 use crate::timers::Timers;
 use jobs::{Action, Begin, Engine, Finished, JobId, JobMode, JobResult, JobType};
@@ -40,6 +40,7 @@ use units::exit::ExitStatus;
 use units::service::{Effect, Event, KillTarget, Role, ServiceResult, ServiceState};
 use units::{ActiveState, Dependency, UnitId};
 
+mod devices;
 mod mounts;
 
 const SIGCHLD: i32 = 17;
@@ -67,6 +68,10 @@ pub struct Options {
     /// The fstab the generator reads; `None`: `/etc/fstab` on the default search path,
     /// no generator with `--unit-path`.
     pub fstab: Option<PathBuf>,
+    /// udev's runtime directory for device units; `None`: `/run/udev` (and udev's netlink
+    /// events) on the default search path outside containers, no devices with
+    /// `--unit-path`.
+    pub udev_dir: Option<PathBuf>,
 }
 
 /// A spawned process whose `execve` has not been confirmed yet.
@@ -90,6 +95,7 @@ enum Source {
     Link,
     Socket(UnitId),
     Mountinfo,
+    UdevMonitor,
 }
 
 pub struct Daemon {
@@ -176,6 +182,18 @@ pub struct Daemon {
     units_synced: usize,
     /// The fstab generator's input and output directory, when it runs.
     generator: Option<(PathBuf, PathBuf)>,
+    /// udev's re-broadcasts (netlink "udev" group), for device units.
+    udev_monitor: Option<sys::netlink::UeventSocket>,
+    /// udev's runtime directory (database, tags), when device units are followed.
+    udev_dir: Option<PathBuf>,
+    /// The device units each plugged device (by sysfs path) stands for.
+    devices: HashMap<String, Vec<UnitId>>,
+    /// Device states are being read from the database: no retroactive jobs.
+    coldplugging: bool,
+    /// Units that changed state without a job, with their state before.
+    retro_queue: Vec<(UnitId, ActiveState)>,
+    /// Units that went down: what `BindsTo=` them may have to stop.
+    bound_queue: Vec<UnitId>,
 }
 
 /// `CLOCK_REALTIME` in µs, for the timestamps `sctl status` shows.
@@ -430,6 +448,15 @@ impl Daemon {
             options.unit_dirs.clone()
         };
         let generator = generator_setup(options, &mut dirs);
+        // Device units from the system's udev only on the default search path outside
+        // containers (as systemd, which has none in containers); tests name a directory.
+        let system_udev =
+            options.udev_dir.is_none() && options.unit_dirs.is_empty() && !hello.container;
+        let udev_dir = match &options.udev_dir {
+            Some(d) => Some(d.clone()),
+            None if system_udev => Some(PathBuf::from("/run/udev")),
+            None => None,
+        };
         if let Some((fstab, out)) = &generator {
             run_generator(fstab, out);
         }
@@ -481,6 +508,16 @@ impl Daemon {
             mountinfo: Daemon::open_mountinfo(),
             units_synced: 0,
             generator,
+            udev_monitor: if system_udev {
+                Daemon::open_udev_monitor()
+            } else {
+                None
+            },
+            udev_dir,
+            devices: HashMap::new(),
+            coldplugging: false,
+            retro_queue: Vec::new(),
+            bound_queue: Vec::new(),
         })
     }
 
@@ -525,6 +562,7 @@ impl Daemon {
             self.resolve_lost();
             self.mounts_after_recovery();
         }
+        self.coldplug_devices();
         for m in std::mem::take(&mut self.early) {
             self.link_message(m, None);
         }
@@ -558,6 +596,7 @@ impl Daemon {
             self.poll_pid_files();
             self.check_empty();
             self.sync_new_mount_units();
+            self.dispatch_state_queues();
             self.dispatch_jobs();
             if self.engine.is_empty() {
                 // Every job is done: Type=idle services waiting before exec may run now.
@@ -712,6 +751,10 @@ impl Daemon {
             fds.push(PollFd::new(f.as_raw_fd(), sys::event::PRIORITY));
             sources.push(Source::Mountinfo);
         }
+        if let Some(m) = &self.udev_monitor {
+            fds.push(PollFd::new(m.as_raw_fd(), READABLE));
+            sources.push(Source::UdevMonitor);
+        }
         if let Err(e) = sys::event::poll(&mut fds, timeout) {
             eprintln!("sysmaster: poll failed: {e}");
             std::thread::sleep(std::time::Duration::from_millis(100));
@@ -727,6 +770,7 @@ impl Daemon {
         let mut link = false;
         let mut incoming = BTreeSet::new();
         let mut mount_table = false;
+        let mut udev = false;
         for (p, s) in fds.iter().zip(sources) {
             if matches!(s, Source::Mountinfo) {
                 mount_table = p.priority();
@@ -747,6 +791,7 @@ impl Daemon {
                 Source::Socket(u) => {
                     incoming.insert(u);
                 }
+                Source::UdevMonitor => udev = true,
                 Source::Mountinfo => {}
             }
         }
@@ -759,6 +804,9 @@ impl Daemon {
         // The table before exits, so that a mount command's exit is judged against it.
         if mount_table {
             self.sync_mounts(None);
+        }
+        if udev {
+            self.read_udev_monitor();
         }
         if signal {
             self.handle_signals();
@@ -1266,7 +1314,7 @@ impl Daemon {
             idle_wait,
         };
         let planned = exec::plan(request, &self.paths);
-        let plan = match planned {
+        let mut plan = match planned {
             Ok(plan) => plan,
             Err(e) => {
                 self.log_unit(u, &format!("Failed to set up {}: {e}", command.path));
@@ -1286,6 +1334,8 @@ impl Daemon {
                 return;
             }
         };
+        // Released once the state journal records the process (`Daemon::persist`).
+        plan.gate = true;
         match sys::spawn::spawn(&plan) {
             Ok(child) => {
                 let pid = self.track_spawned(u, role, child);
@@ -1457,14 +1507,143 @@ impl Daemon {
             return;
         }
         self.dirty.insert(u);
+        let old = unit.active;
         if unit.active != new {
             unit.active = new;
             unit.state_change_usec = Some(realtime_usec());
         }
+        let had_job = self.engine.job_of(u).is_some();
         let change =
             self.engine
                 .unit_state_changed(&self.reg.graph, &self.reg, u, new, reload_failed);
         self.jobs_finished(change.finished);
+        // Looked at once the current events are handled (systemd's queues): a service
+        // that failed and is about to restart is activating again by then.
+        if (!had_job || change.unexpected) && !self.coldplugging {
+            self.retro_queue.push((u, old));
+        }
+        if new.is_inactive_or_failed() {
+            self.bound_queue.push(u);
+        }
+    }
+
+    /// Carries out what state changes without jobs imply (see [`Daemon::retroactive`] and
+    /// [`Daemon::stop_bound_units`]), judged by the units' states now.
+    fn dispatch_state_queues(&mut self) {
+        for (u, old) in std::mem::take(&mut self.retro_queue) {
+            let now = self.reg.unit(u).map(Unit::active_state);
+            if let Some(new) = now {
+                self.retroactive(u, old, new);
+            }
+        }
+        for u in std::mem::take(&mut self.bound_queue) {
+            if self
+                .reg
+                .unit(u)
+                .is_some_and(|x| x.active_state().is_inactive_or_failed())
+            {
+                self.stop_bound_units(u);
+            }
+        }
+    }
+
+    /// systemd's `unit_check_binds_to`: a unit that is up without a job of its own while a
+    /// unit it `BindsTo=` is down (and has no job either) is stopped too.
+    fn stop_bound_units(&mut self, u: UnitId) {
+        if self.engine.job_of(u).is_some() {
+            return;
+        }
+        let bound: Vec<UnitId> = self
+            .reg
+            .graph
+            .get(u, Dependency::BoundBy)
+            .filter(|&o| {
+                self.engine.job_of(o).is_none()
+                    && self.reg.unit(o).is_some_and(|x| {
+                        let a = x.active_state();
+                        !a.is_inactive_or_failed() && a != ActiveState::Deactivating
+                    })
+            })
+            .collect();
+        for o in bound {
+            let (name, other) = (self.reg.name_of(o), self.reg.name_of(u));
+            self.log_unit(
+                o,
+                &format!("Unit {name} is bound to inactive unit {other}. Stopping, too."),
+            );
+            let now = Daemon::now();
+            match self.engine.enqueue(
+                &self.reg.graph,
+                &self.reg,
+                o,
+                JobType::Stop,
+                JobMode::Fail,
+                false,
+                now,
+            ) {
+                Ok(e) => self.jobs_finished(e.finished),
+                Err(e) => self.log_unit(o, &format!("cannot queue its stop job: {e}")),
+            }
+        }
+    }
+
+    /// A unit changed state without a job asking for it (a device plugged or unplugged, a
+    /// service that died, a mount made by someone else): as systemd does, what it pulls in
+    /// is started, what conflicts with it stopped, and what is bound to it stopped.
+    fn retroactive(&mut self, u: UnitId, old: ActiveState, new: ActiveState) {
+        let activated = old.is_inactive_or_failed()
+            && matches!(new, ActiveState::Active | ActiveState::Activating);
+        // systemd reacts already when the unit starts deactivating, unless it will be
+        // restarted automatically; waiting until it is down gives the same result
+        // without knowing that (a restarting service goes from deactivating to
+        // activating, never down).
+        let deactivated = !old.is_inactive_or_failed() && new.is_inactive_or_failed();
+        let mut jobs: Vec<(UnitId, JobType, JobMode)> = Vec::new();
+        let state = |reg: &Registry, o: UnitId| reg.unit(o).map(Unit::active_state);
+        if activated {
+            for (dep, mode) in [
+                (Dependency::Requires, JobMode::Replace),
+                (Dependency::BindsTo, JobMode::Replace),
+                (Dependency::Wants, JobMode::Fail),
+            ] {
+                for o in self.reg.graph.get(u, dep) {
+                    let after = self.reg.graph.has(u, Dependency::After, o);
+                    let up = state(&self.reg, o).is_some_and(|a| {
+                        matches!(a, ActiveState::Active | ActiveState::Activating)
+                            || a == ActiveState::Reloading
+                    });
+                    if !after && !up {
+                        jobs.push((o, JobType::Start, mode));
+                    }
+                }
+            }
+            for o in self.reg.graph.get(u, Dependency::Conflicts) {
+                if state(&self.reg, o).is_some_and(|a| !a.is_inactive_or_failed()) {
+                    jobs.push((o, JobType::Stop, JobMode::Replace));
+                }
+            }
+        } else if deactivated {
+            for o in self.reg.graph.get(u, Dependency::BoundBy) {
+                if state(&self.reg, o)
+                    .is_some_and(|a| !a.is_inactive_or_failed() && a != ActiveState::Deactivating)
+                {
+                    jobs.push((o, JobType::Stop, JobMode::Replace));
+                }
+            }
+        }
+        for (o, t, mode) in jobs {
+            let now = Daemon::now();
+            match self
+                .engine
+                .enqueue(&self.reg.graph, &self.reg, o, t, mode, false, now)
+            {
+                Ok(e) => self.jobs_finished(e.finished),
+                Err(e) => {
+                    let name = self.reg.name_of(o);
+                    self.log_unit(u, &format!("cannot queue a job for {name}: {e}"));
+                }
+            }
+        }
     }
 
     /// Starts the units of `OnFailure=`/`OnSuccess=`.
@@ -1735,6 +1914,19 @@ impl Daemon {
                 }
             },
             Runtime::Mount(_) => self.perform_mount(u, id, action),
+            Runtime::Device(d) => {
+                // A start job waits for the device to be plugged (until its running
+                // timeout: "Timed out waiting for device"); stopping a device unit does
+                // nothing to the device, so its job is done at once (systemd's waits for
+                // the device to go away).
+                let plugged = d.state == units::device::DeviceState::Plugged;
+                if action != Action::Start || plugged {
+                    let list = self
+                        .engine
+                        .finish(&self.reg.graph, &self.reg, id, JobResult::Done);
+                    self.jobs_finished(list);
+                }
+            }
             Runtime::Unsupported => {
                 let t = unit.unit_type().suffix();
                 self.log_unit(u, &format!("unit type {t} is not supported yet"));
@@ -1843,6 +2035,10 @@ impl Daemon {
             Runtime::Simple(a) => RuntimeRecord::Simple(*a),
             Runtime::Socket(s) => RuntimeRecord::Socket(s.machine.state()),
             Runtime::Mount(m) => RuntimeRecord::Mount(Box::new(m.snapshot())),
+            Runtime::Device(d) => RuntimeRecord::Device {
+                state: d.state,
+                sysfs: d.sysfs.clone(),
+            },
             Runtime::Unsupported => RuntimeRecord::None,
         };
         let procs = unit
@@ -1890,7 +2086,18 @@ impl Daemon {
     /// Writes what changed since the last call to the state journal (or a new snapshot
     /// when the journal has grown large). Called after each batch of events, after each
     /// exit and once per loop turn.
+    /// Writes what changed to the state journal, then lets the processes spawned since the
+    /// last write go on: a process runs only once its unit's record says it exists, so a
+    /// successor manager never starts a unit's process a second time (a oneshot that ran
+    /// must not run again after a crash).
     pub(crate) fn persist(&mut self) {
+        self.write_changes();
+        for e in &mut self.execs {
+            e.child.release();
+        }
+    }
+
+    fn write_changes(&mut self) {
         if self.state_dir.is_none() {
             self.dirty.clear();
             return;
@@ -2037,6 +2244,10 @@ impl Daemon {
                     effects.extend(fx.into_iter().map(|e| (u, e)));
                 }
                 (RuntimeRecord::Simple(a), Runtime::Simple(s)) => *s = *a,
+                (RuntimeRecord::Device { state, sysfs }, Runtime::Device(d)) => {
+                    d.state = *state;
+                    d.sysfs.clone_from(sysfs);
+                }
                 (RuntimeRecord::Mount(snap), Runtime::Mount(m)) => {
                     let (restored, fx) =
                         units::mount::Mount::restore(m.config().clone(), snap.as_ref().clone());

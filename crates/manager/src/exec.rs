@@ -179,6 +179,7 @@ pub fn plan(req: Request, paths: &Paths) -> Result<Plan, PlanError> {
         cgroup_procs: req.cgroup_procs,
         idle_close: req.idle_wait.as_ref().map(|(_, w)| *w),
         idle_wait: req.idle_wait.map(|(r, _)| r),
+        gate: false,
     })
 }
 

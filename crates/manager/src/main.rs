@@ -1,11 +1,14 @@
 //! `sysmaster`, the service manager daemon:
 //!
 //! ```text
-//! sysmaster [--unit-path DIR]... [--runtime-dir DIR] [--start UNIT]... [--fstab FILE]
+//! sysmaster [--unit-path DIR]... [--runtime-dir DIR] [--start UNIT]... [--fstab FILE] [--udev-dir DIR]
 //! ```
 //!
 //! `--fstab` names the file the fstab generator reads (default: `/etc/fstab` on the
-//! default search path; none with `--unit-path`).
+//! default search path; none with `--unit-path`). `--udev-dir` names udev's runtime
+//! directory whose database gives the device units (default: `/run/udev`, together with
+//! udev's netlink events, on the default search path outside containers; none with
+//! `--unit-path`).
 //!
 //! `--unit-path` replaces the default search path (repeatable), `--runtime-dir` is where
 //! the `control` and `notify` sockets live (default `/run/sysmaster`), `--start` queues a
@@ -18,7 +21,7 @@ use manager::daemon::{Daemon, Options};
 use std::path::PathBuf;
 
 const USAGE: &str =
-    "usage: sysmaster [--unit-path DIR]... [--runtime-dir DIR] [--start UNIT]... [--fstab FILE]";
+    "usage: sysmaster [--unit-path DIR]... [--runtime-dir DIR] [--start UNIT]... [--fstab FILE] [--udev-dir DIR]";
 
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
@@ -26,6 +29,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
         runtime_dir: PathBuf::from("/run/sysmaster"),
         start: Vec::new(),
         fstab: None,
+        udev_dir: None,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -44,6 +48,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
             "--runtime-dir" => options.runtime_dir = PathBuf::from(value()?),
             "--start" => options.start.push(value()?),
             "--fstab" => options.fstab = Some(PathBuf::from(value()?)),
+            "--udev-dir" => options.udev_dir = Some(PathBuf::from(value()?)),
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }

@@ -90,6 +90,10 @@ pub enum RuntimeRecord {
     Simple(ActiveState),
     Socket(units::socket::SocketState),
     Mount(Box<units::mount::MountSnapshot>),
+    Device {
+        state: units::device::DeviceState,
+        sysfs: String,
+    },
     None,
 }
 

@@ -35,8 +35,20 @@ pub enum Runtime {
     Socket(Box<crate::sockets::SocketRuntime>),
     /// Mount units: the machine; the daemon runs mount(8)/umount(8) and reports the table.
     Mount(Box<units::mount::Mount>),
+    /// Device units: plugged while udev reports the device (see `daemon::devices`).
+    Device(Box<DeviceRuntime>),
     /// Types the manager does not drive yet: loaded and listed, never started.
     Unsupported,
+}
+
+/// A device unit's live part.
+#[derive(Debug, Default)]
+pub struct DeviceRuntime {
+    pub state: units::device::DeviceState,
+    /// `SysFSPath=` of the device it stands for (empty while dead and never seen).
+    pub sysfs: String,
+    /// The description udev's properties give (model, label).
+    pub description: Option<String>,
 }
 
 /// One unit.
@@ -98,6 +110,7 @@ impl Unit {
             Runtime::Simple(a) => *a,
             Runtime::Socket(s) => s.machine.active_state(),
             Runtime::Mount(m) => m.active_state(),
+            Runtime::Device(d) => d.state.active_state(),
             Runtime::Unsupported => ActiveState::Inactive,
         }
     }
@@ -109,6 +122,7 @@ impl Unit {
             Runtime::Simple(ActiveState::Active) => "active".into(),
             Runtime::Socket(s) => s.machine.state().as_str().to_string(),
             Runtime::Mount(m) => m.state().as_str().to_string(),
+            Runtime::Device(d) => d.state.as_str().to_string(),
             Runtime::Simple(_) | Runtime::Unsupported => "dead".into(),
         }
     }
@@ -123,7 +137,8 @@ impl Unit {
         }
     }
 
-    /// `Description=`, else (as systemd) a mount's `Where=`, else the name.
+    /// `Description=`, else (as systemd) a mount's `Where=` or a device's model, else the
+    /// name.
     pub fn description(&self) -> String {
         self.loaded
             .config
@@ -131,6 +146,10 @@ impl Unit {
             .description
             .clone()
             .or_else(|| Some(self.mount()?.config().where_.clone()))
+            .or_else(|| match &self.runtime {
+                Runtime::Device(d) => d.description.clone(),
+                _ => None,
+            })
             .unwrap_or_else(|| self.name.clone())
     }
 
@@ -162,6 +181,7 @@ fn runtime_for(loaded: &LoadedUnit) -> Runtime {
         Kind::Service(s) => Runtime::Service(Box::new(Service::new(s, &loaded.config.unit))),
         Kind::Target | Kind::Slice(_) => Runtime::Simple(ActiveState::Inactive),
         Kind::Socket(_) => Runtime::Socket(Box::default()),
+        Kind::Device => Runtime::Device(Box::default()),
         Kind::Mount(m) => Runtime::Mount(Box::new(units::mount::Mount::new(
             units::mount::MountConfig::new(&loaded.id, m),
         ))),
@@ -416,6 +436,8 @@ impl Registry {
                         }
                         false
                     }
+                    // A device stays plugged: udev, not the unit file, says whether it exists.
+                    Runtime::Device(_) => false,
                     Runtime::Unsupported => true,
                 };
                 if replace {
@@ -518,6 +540,9 @@ fn print_diagnostics(loaded: &mut LoadedUnit) {
     }
 }
 
+/// How long a start job of a device unit waits for the device (DefaultTimeoutStartSec=).
+const DEVICE_TIMEOUT_USEC: u64 = 90_000_000;
+
 fn usec_option(v: Option<u64>) -> Option<u64> {
     v.filter(|&t| t != 0 && t != USEC_INFINITY)
 }
@@ -572,10 +597,14 @@ impl jobs::Units for Registry {
     }
 
     fn job_running_timeout(&self, u: UnitId) -> Option<u64> {
-        usec_option(
-            self.unit(u)
-                .and_then(|x| x.loaded.config.unit.rare.job_running_timeout_sec),
-        )
+        let unit = self.unit(u)?;
+        match unit.loaded.config.unit.rare.job_running_timeout_sec {
+            Some(t) => usec_option(Some(t)),
+            // systemd gives device units DefaultTimeoutStartSec= (90 s): how long a start
+            // waits for the device to show up.
+            None if unit.unit_type() == UnitType::Device => Some(DEVICE_TIMEOUT_USEC),
+            None => None,
+        }
     }
 
     fn all(&self) -> Vec<UnitId> {

@@ -1032,3 +1032,97 @@ fn a_socket_that_cannot_listen_fails_with_the_reason() {
         m.log()
     );
 }
+
+/// Writes (or, with `None`, removes) a udev database entry tagged `systemd` for the device
+/// id `id` in the test's udev directory.
+fn udev_device(m: &Manager, id: &str, data: Option<&str>) {
+    let udev = m.path("udev");
+    std::fs::create_dir_all(udev.join("tags/systemd")).unwrap();
+    std::fs::create_dir_all(udev.join("data")).unwrap();
+    match data {
+        Some(text) => {
+            std::fs::write(udev.join("data").join(id), text).unwrap();
+            std::fs::write(udev.join("tags/systemd").join(id), "").unwrap();
+        }
+        None => {
+            let _ = std::fs::remove_file(udev.join("data").join(id));
+            let _ = std::fs::remove_file(udev.join("tags/systemd").join(id));
+        }
+    }
+}
+
+/// Device units follow udev's database: a start job waits until the device is plugged,
+/// a unit bound to it starts then and stops when it goes away, its node and symlinks are
+/// units too. (`lo` and `/dev/null` are real devices of every machine; the database is the
+/// test's own.)
+#[test]
+fn device_units_follow_the_udev_database() {
+    let m = Manager::start(&[
+        (
+            "w.service",
+            "[Unit]\nBindsTo=sys-devices-virtual-net-lo.device\nAfter=sys-devices-virtual-net-lo.device\n\
+             [Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
+        ),
+        (
+            "n.service",
+            "[Unit]\nRequires=dev-my\\x2dnull.device\nAfter=dev-my\\x2dnull.device\n\
+             [Service]\nExecStart=/bin/sleep 1000\n",
+        ),
+    ]);
+    let lo = "sys-devices-virtual-net-lo.device";
+    assert_eq!(m.states(lo), ("inactive".into(), "dead".into()));
+    // No device yet: the start waits (for at most 90 s).
+    let job = m.job(JobVerb::Start, "w.service");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(m.states("w.service").0, "inactive");
+
+    udev_device(
+        &m,
+        "n1",
+        Some("E:INTERFACE=lo\nE:ID_MODEL=Loopback\nG:systemd\nQ:systemd\nV:1\n"),
+    );
+    m.ok(Call::DaemonReload);
+    assert_eq!(m.wait(job).state, "done");
+    assert_eq!(m.states(lo), ("active".into(), "plugged".into()));
+    assert_eq!(m.states("w.service"), ("active".into(), "exited".into()));
+    assert_eq!(m.status(lo).unit.description, "Loopback");
+
+    // A device whose node and symlink are units too; SYSTEMD_READY=0 hides it.
+    udev_device(
+        &m,
+        "c1:3",
+        Some("S:my-null\nE:DEVNAME=/dev/null\nE:SYSTEMD_READY=0\nG:systemd\nQ:systemd\n"),
+    );
+    m.ok(Call::DaemonReload);
+    assert_eq!(m.states("dev-null.device").0, "inactive");
+    udev_device(
+        &m,
+        "c1:3",
+        Some("S:my-null\nE:DEVNAME=/dev/null\nG:systemd\nQ:systemd\n"),
+    );
+    m.ok(Call::DaemonReload);
+    for unit in [
+        "dev-null.device",
+        "dev-my\\x2dnull.device",
+        "sys-devices-virtual-mem-null.device",
+    ] {
+        assert_eq!(
+            m.states(unit),
+            ("active".into(), "plugged".into()),
+            "{unit}"
+        );
+    }
+    assert_eq!(m.run(JobVerb::Start, "n.service"), "done");
+
+    // Tagged but without the current tag: not a device unit (any more).
+    udev_device(&m, "n1", Some("E:INTERFACE=lo\nG:systemd\nV:1\n"));
+    m.ok(Call::DaemonReload);
+    assert_eq!(m.states(lo), ("inactive".into(), "dead".into()));
+    // The unit bound to it is stopped with it; the other one stays.
+    m.wait_until("w.service stops with its device", || {
+        m.states("w.service").0 == "inactive"
+    });
+    assert_eq!(m.states("n.service").0, "active");
+    // Stopping a device unit does nothing to the device.
+    assert_eq!(m.run(JobVerb::Stop, "dev-null.device"), "done");
+}

@@ -151,7 +151,14 @@ pub struct Plan {
     /// The manager's write end of that pipe (a raw number): the child closes its inherited
     /// copy first, or it would keep its own pipe open and wait the full timeout.
     pub idle_close: Option<RawFd>,
+    /// The child does nothing until [`Child::release`]: the parent records it durably
+    /// first. If the parent dies before that, the child exits with [`GATE_EXIT`] without
+    /// running anything, so a successor that never learnt of it may start it again.
+    pub gate: bool,
 }
+
+/// The exit status of a gated child whose parent died before releasing it.
+pub const GATE_EXIT: i32 = 254;
 
 /// systemd.service(5): an idle service waits for the other jobs at most 5 seconds.
 pub const IDLE_WAIT_MSEC: i32 = 5000;
@@ -180,9 +187,20 @@ impl std::fmt::Display for SpawnFailure {
 pub struct Child {
     pub pid: u32,
     report: OwnedFd,
+    /// The write end of the gate of a gated child not yet released.
+    gate: Option<OwnedFd>,
 }
 
 impl Child {
+    /// Lets a gated child go on (a no-op for an ungated or released one).
+    pub fn release(&mut self) {
+        if let Some(gate) = self.gate.take() {
+            // SAFETY: writing one byte from a valid buffer to an fd we own. A failed
+            // write (the child is gone) needs no handling: dropping the end closes it.
+            unsafe { libc::write(gate.as_raw_fd(), b"g".as_ptr().cast(), 1) };
+        }
+    }
+
     /// The pipe that becomes readable (EOF or a report) once the child has exec'd or
     /// failed; an event loop can watch it instead of blocking in [`Child::wait_exec`].
     pub fn report_fd(&self) -> BorrowedFd<'_> {
@@ -289,6 +307,19 @@ pub fn spawn(plan: &Plan) -> io::Result<Child> {
             OwnedFd::from_raw_fd(write_end),
         )
     };
+    let gate = if plan.gate {
+        let mut pipe = [0 as RawFd; 2];
+        // SAFETY: pipe2 writes two fds into the array we pass.
+        if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let [r, w] = pipe;
+        // SAFETY: both fds were just created and are owned by nobody else.
+        Some(unsafe { (OwnedFd::from_raw_fd(r), OwnedFd::from_raw_fd(w)) })
+    } else {
+        None
+    };
+    let gate_fds = gate.as_ref().map(|(r, w)| (r.as_raw_fd(), w.as_raw_fd()));
 
     // SAFETY: fork has no memory-safety preconditions; the child below only performs raw
     // syscalls on memory prepared before the fork (no allocation, no locks), which is what
@@ -299,12 +330,13 @@ pub fn spawn(plan: &Plan) -> io::Result<Child> {
     }
     if pid == 0 {
         // SAFETY: we are the child; `child` never returns.
-        unsafe { child(plan, &prepared, write_end.as_raw_fd()) }
+        unsafe { child(plan, &prepared, write_end.as_raw_fd(), gate_fds) }
     }
     drop(write_end);
     Ok(Child {
         pid: pid.unsigned_abs(),
         report: read_end,
+        gate: gate.map(|(_, w)| w),
     })
 }
 
@@ -326,7 +358,23 @@ unsafe fn fail(report: RawFd, step: Step) -> ! {
 /// # Safety
 /// Only to be called in the forked child: it replaces the process image or exits, and
 /// touches only memory prepared before the fork.
-unsafe fn child(plan: &Plan, p: &Prepared, mut report: RawFd) -> ! {
+unsafe fn child(plan: &Plan, p: &Prepared, mut report: RawFd, gate: Option<(RawFd, RawFd)>) -> ! {
+    if let Some((read, write)) = gate {
+        // Our copy of the write end would keep the pipe open after the parent's death.
+        libc::close(write);
+        let mut byte = 0u8;
+        loop {
+            let n = libc::read(read, (&mut byte as *mut u8).cast(), 1);
+            if n == 1 {
+                break;
+            }
+            if n < 0 && *libc::__errno_location() == libc::EINTR {
+                continue;
+            }
+            libc::_exit(GATE_EXIT);
+        }
+        libc::close(read);
+    }
     // Signals: nothing blocked, every disposition back to default.
     let mut empty: libc::sigset_t = std::mem::zeroed();
     libc::sigemptyset(&mut empty);

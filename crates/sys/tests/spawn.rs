@@ -204,3 +204,32 @@ fn a_terminal_becomes_the_controlling_tty() {
     assert_eq!(format!("/dev/{}", lines[1].trim()), lines[0], "{out}");
     assert_eq!(lines[2], " icanon");
 }
+
+/// A gated child runs nothing until it is released; one whose parent lets go of it
+/// unreleased (as when the parent dies) exits with GATE_EXIT without running anything.
+#[test]
+fn a_gated_child_waits_for_its_release() {
+    let mark = std::env::temp_dir().join(format!("sys-gate-test-{}", std::process::id()));
+    let _ = std::fs::remove_file(&mark);
+    let script = format!("touch {}", mark.display());
+
+    let mut plan = sh(&script);
+    plan.gate = true;
+    let mut child = spawn(&plan).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!mark.exists(), "the gated child ran before its release");
+    child.release();
+    let pid = child.pid;
+    assert!(child.wait_exec().is_ok());
+    assert_eq!(wait_for(pid).unwrap(), Exit::Exited(0));
+    assert!(mark.exists());
+
+    std::fs::remove_file(&mark).unwrap();
+    let mut plan = sh(&script);
+    plan.gate = true;
+    let child = spawn(&plan).unwrap();
+    let pid = child.pid;
+    drop(child);
+    assert_eq!(wait_for(pid).unwrap(), Exit::Exited(sys::spawn::GATE_EXIT));
+    assert!(!mark.exists(), "an unreleased child ran");
+}

@@ -5,6 +5,7 @@
 //! never imports another.
 
 pub mod deps;
+pub mod device;
 pub mod exit;
 pub mod graph;
 pub mod mount;

@@ -269,7 +269,7 @@ impl Daemon {
             fds: Vec::new(),
             idle_wait: None,
         };
-        let plan = match crate::exec::plan(request, &self.paths) {
+        let mut plan = match crate::exec::plan(request, &self.paths) {
             Ok(plan) => plan,
             Err(e) => {
                 self.log_unit(u, &format!("Failed to set up {path}: {e}"));
@@ -281,6 +281,8 @@ impl Daemon {
                 });
             }
         };
+        // Released once the state journal records the process (`Daemon::persist`).
+        plan.gate = true;
         match sys::spawn::spawn(&plan) {
             Ok(child) => {
                 let pid = self.track_spawned(u, Role::Control(ExecKind::Start), child);

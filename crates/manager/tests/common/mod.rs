@@ -71,6 +71,9 @@ impl Process {
         command
             .arg("--runtime-dir")
             .arg(dir.path().join("run"))
+            // A udev database of the test's own (empty unless the test writes one).
+            .arg("--udev-dir")
+            .arg(dir.path().join("udev"))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
