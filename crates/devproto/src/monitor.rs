@@ -529,10 +529,16 @@ mod tests {
         #[test]
         fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = decode(&bytes);
+            // Behind a valid prefix and magic, so that the header's fields are random.
+            let mut msg = PREFIX.to_vec();
+            msg.extend_from_slice(&MAGIC.to_be_bytes());
+            msg.extend_from_slice(&bytes);
+            let _ = decode(&msg);
             let mut f = Filter::new();
             f.match_tag("systemd");
             f.match_subsystem("block", Some("disk"));
             let _ = f.accept(&bytes);
+            let _ = f.accept(&msg);
         }
 
         #[test]
