@@ -3,7 +3,8 @@
 //! and sd-device listeners read.
 //!
 //! A message is a fixed 40-byte header followed by the device's properties as NUL-terminated
-//! `KEY=VALUE` entries. The header is `"libudev\0"`, the magic `0xfeedcafe`, then the header
+//! `KEY=VALUE` entries, the first always `UDEV_DATABASE_VERSION=1` (as Debian's systemd 252
+//! writes it; its listeners read it as the database format, not as a property). The header is `"libudev\0"`, the magic `0xfeedcafe`, then the header
 //! size, the properties' offset and length (these three in the host's byte order, as sd-device
 //! writes them), then MurmurHash2 (seed 0) of `SUBSYSTEM` and of `DEVTYPE` (0 without one) and
 //! a 64-bit bloom filter of the device's tags split in a high and a low word. The magic, the
@@ -17,7 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::uevent::{self, Uevent};
+use crate::uevent::{self, Uevent, DATABASE_VERSION_KEY};
 
 /// The prefix that tells a libudev message from a kernel datagram.
 pub const PREFIX: &[u8; 8] = b"libudev\0";
@@ -142,13 +143,14 @@ pub fn header(bytes: &[u8]) -> Result<Option<Header>, String> {
 /// Encodes a processed device's properties (`ACTION`, `DEVPATH`, `SUBSYSTEM`, `SEQNUM`,
 /// `DEVTYPE`, `TAGS`, ... included) as libudev sends them to the udev group. The header's
 /// hashes come from `SUBSYSTEM` (hash 0 without one; listeners reject such a message) and
-/// `DEVTYPE`, the bloom from the tags in `TAGS` and `CURRENT_TAGS`. Properties go out in key
-/// order; an entry that cannot be written (an empty key, or a key with `=` or NUL) is
+/// `DEVTYPE`, the bloom from the tags in `TAGS` and `CURRENT_TAGS`. The properties start, as
+/// udevd 252's do, with `UDEV_DATABASE_VERSION=1` (the map's own such key is ignored), then
+/// go out in key order; an entry that cannot be written (an empty key, or a key with `=` or NUL) is
 /// skipped and a value is cut at a NUL, since neither survives the `KEY=VALUE\0` format.
 pub fn encode(properties: &BTreeMap<String, String>) -> Vec<u8> {
-    let mut body = Vec::new();
+    let mut body = format!("{DATABASE_VERSION_KEY}=1\0").into_bytes();
     for (key, value) in properties {
-        if key.is_empty() || key.contains(['=', '\0']) {
+        if key.is_empty() || key.contains(['=', '\0']) || key == DATABASE_VERSION_KEY {
             continue;
         }
         let value = value.split('\0').next().unwrap_or_default();
@@ -349,7 +351,7 @@ mod tests {
     #[test]
     fn encode_writes_udevs_header_then_the_properties() {
         let msg = encode(&disk_event());
-        let body: &[u8] = b"ACTION=add\0DEVPATH=/devices/virtual/block/loop0\0DEVTYPE=disk\0\
+        let body: &[u8] = b"UDEV_DATABASE_VERSION=1\0ACTION=add\0DEVPATH=/devices/virtual/block/loop0\0DEVTYPE=disk\0\
             SEQNUM=7\0SUBSYSTEM=block\0TAGS=:systemd:\0";
         let mut want = b"libudev\0".to_vec();
         want.extend_from_slice(&[0xfe, 0xed, 0xca, 0xfe]);

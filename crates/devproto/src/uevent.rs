@@ -9,7 +9,8 @@
 //! 252, `device_new_from_nulstr`): every entry is `KEY=VALUE`, `ACTION` is one of udev's eight
 //! actions, `DEVPATH` and `SUBSYSTEM` are present, `SEQNUM` is a non-zero number, and
 //! `MAJOR`/`MINOR`/`IFINDEX`/`DISKSEQ` are numbers where present; a value is cut at its first
-//! newline as sd-device does. It also demands that the header agree with `ACTION` and
+//! newline as sd-device does, and `UDEV_DATABASE_VERSION` is taken out of the properties as
+//! sd-device takes it. It also demands that the header agree with `ACTION` and
 //! `DEVPATH`, which the kernel always ensures and libudev leaves unchecked. Non-UTF-8 bytes in
 //! a value (device-supplied strings can carry them) are replaced rather than the whole event
 //! dropped. [`Uevent::to_datagram`] writes the kernel's format back, for tests and for
@@ -21,6 +22,10 @@ use std::collections::BTreeMap;
 pub const ACTIONS: [&str; 8] = [
     "add", "remove", "change", "move", "online", "offline", "bind", "unbind",
 ];
+
+/// The entry udevd 252 writes first in every message it broadcasts (`=1`: the database
+/// format with current tags); sd-device consumes it, so it never becomes a property.
+pub const DATABASE_VERSION_KEY: &str = "UDEV_DATABASE_VERSION";
 
 /// One uevent: the kernel's, libudev's re-broadcast or a synthesised one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -155,6 +160,14 @@ pub(crate) fn from_nulstr(bytes: &[u8]) -> Result<Uevent, String> {
             // sd-device drops a newline some drivers leave at the end of a value, and
             // whatever follows it.
             let value = value.split('\n').next().unwrap_or_default();
+            // sd-device takes this one (which udevd 252 puts first in every broadcast) as
+            // the database format version, not as a property.
+            if key == DATABASE_VERSION_KEY {
+                if value.parse::<u32>().is_err() {
+                    return Err(format!("uevent {key}={value:?} is not a number"));
+                }
+                continue;
+            }
             properties.insert(key.to_string(), value.to_string());
         }
     }
@@ -357,6 +370,16 @@ mod tests {
                 String::from_utf8_lossy(bytes)
             );
         }
+    }
+
+    #[test]
+    fn database_version_is_consumed_not_kept() {
+        let d = b"add@/d\0UDEV_DATABASE_VERSION=1\0ACTION=add\0DEVPATH=/d\0SUBSYSTEM=s\0SEQNUM=1\0";
+        let ev = parse(d).unwrap();
+        assert_eq!(ev.property(DATABASE_VERSION_KEY), None);
+        assert_eq!(ev.properties.len(), 4);
+        let d = b"add@/d\0UDEV_DATABASE_VERSION=x\0ACTION=add\0DEVPATH=/d\0SUBSYSTEM=s\0SEQNUM=1\0";
+        assert!(parse(d).unwrap_err().contains("UDEV_DATABASE_VERSION"));
     }
 
     #[test]
