@@ -42,6 +42,9 @@ pub trait System {
 pub enum Action {
     /// Load kernel modules by alias or name (`kmod load ...`).
     LoadModules(Vec<String>),
+    /// Apply `.link` settings to a network interface (`net_setup_link`): rtnetlink
+    /// `RTM_SETLINK` for MAC, MTU, alias and queues, then the alternative names.
+    LinkConfig(link::LinkChanges),
 }
 
 /// What a builtin returns.

@@ -176,6 +176,11 @@ pub fn cmdline_get(cmdline: &str, key: &str) -> Option<Option<String>> {
     found
 }
 
+/// The words of a kernel command line, unquoted.
+pub(crate) fn cmdline_get_all(cmdline: &str) -> Vec<String> {
+    cmdline_words(cmdline)
+}
+
 /// Splits a kernel command line into words: whitespace separates, quotes group and are
 /// removed.
 fn cmdline_words(s: &str) -> Vec<String> {
