@@ -882,7 +882,7 @@ fn pci_slot(
         && attr(system, &pci.syspath, "ari_enabled").as_deref() == Some("1")
     {
         // ARI: up to 256 functions; the slot bits are the function's upper bits.
-        func += slot * 8;
+        func = func.wrapping_add(slot.wrapping_mul(8));
     }
     let port = info.port_suffix(dev_port(device, info));
     let multi = || func > 0 || is_multifunction(system, &pci.syspath);

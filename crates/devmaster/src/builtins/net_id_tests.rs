@@ -1,3 +1,5 @@
+use proptest::prelude::*;
+
 use super::testfs::FsSystem;
 use super::*;
 use crate::testsys::FakeSys;
@@ -496,5 +498,32 @@ fn every_interface_of_this_machine_is_named_as_debians_udevadm_names_it() {
         ours.sort();
         theirs.sort();
         assert_eq!(ours, theirs, "{iface}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_attributes_never_panic(
+        bdf in "[0-9a-f:.]{0,16}",
+        address in "[0-9a-fA-F:x ]{0,24}",
+        port in "[0-9a-z ]{0,6}",
+        index in "[0-9xa-f ]{0,8}",
+        ppn in "[a-z0-9]{0,4}",
+        cmdline in "[a-z.=\"' -]{0,40}",
+    ) {
+        let sys = FakeSys::new();
+        let p = format!("/devices/pci0000:00/{bdf}");
+        if bdf.is_empty() || bdf.starts_with('.') {
+            return Ok(());
+        }
+        pci(&sys, &p, false);
+        sys.attr(&p, "acpi_index", &index).attr(&p, "ari_enabled", "1");
+        sys.attr("/bus/pci/slots/1", "address", &bdf);
+        let eth = netdev(&sys, &p, "eth0", &[
+            ("address", &address), ("dev_port", &port), ("phys_port_name", &ppn),
+        ]);
+        let _ = props(&sys, &eth, "v252");
+        let _ = Scheme::select(Some(&cmdline), None);
+        let _ = cmdline_get(&cmdline, "a");
     }
 }
