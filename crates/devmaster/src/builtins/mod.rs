@@ -28,6 +28,13 @@ pub trait System {
     /// `len` bytes at `offset` of a file or block device (fewer at its end), `None` when it
     /// cannot be read.
     fn read_at(&self, path: &str, offset: u64, len: usize) -> Option<Vec<u8>>;
+    /// The path with every symlink resolved (`realpath`), `None` when it does not exist or
+    /// cannot be resolved. net_id needs it for SR-IOV (`physfn`, `virtfn*`) and devicetree
+    /// (`of_node`) links; without it those names are not generated.
+    fn canonical_path(&self, path: &str) -> Option<String> {
+        let _ = path;
+        None
+    }
 }
 
 /// Something a builtin wants done to the system, carried out by the worker.
@@ -35,6 +42,9 @@ pub trait System {
 pub enum Action {
     /// Load kernel modules by alias or name (`kmod load ...`).
     LoadModules(Vec<String>),
+    /// Apply `.link` settings to a network interface (`net_setup_link`): rtnetlink
+    /// `RTM_SETLINK` for MAC, MTU, alias and queues, then the alternative names.
+    LinkConfig(link::LinkChanges),
 }
 
 /// What a builtin returns.
