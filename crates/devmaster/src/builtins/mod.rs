@@ -63,19 +63,105 @@ impl Output {
     }
 }
 
-/// A builtin's command line split into words (udev splits on spaces, honouring quotes).
+/// A builtin's command line split into words as udev 252 splits it: on whitespace, with
+/// single and double quotes grouping (and removed; an unterminated quote runs to the end)
+/// and backslashes kept as ordinary characters.
 pub fn words(command: &str) -> Vec<String> {
-    command.split_whitespace().map(str::to_string).collect()
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quote: Option<char> = None;
+    for c in command.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.get_or_insert_with(String::new).push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                word.get_or_insert_with(String::new);
+            }
+            (None, c) if c.is_whitespace() => words.extend(word.take()),
+            (None, c) => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    words
+}
+
+/// Data some builtins need, loaded once per process (a worker is restarted when the
+/// configuration changes): the hardware database and the `.link` files.
+struct Loaded {
+    hwdb: Option<hwdb::Hwdb>,
+    links: link::LinkConfigs,
+}
+
+fn loaded(system: &dyn System) -> &'static Loaded {
+    static LOADED: std::sync::OnceLock<Loaded> = std::sync::OnceLock::new();
+    LOADED.get_or_init(|| {
+        let (hwdb, diagnostics) = hwdb::load(system);
+        for d in diagnostics {
+            eprintln!("devmaster: {d}");
+        }
+        let (links, diagnostics) = link::load(system);
+        for d in diagnostics {
+            eprintln!("devmaster: {d}");
+        }
+        Loaded { hwdb, links }
+    })
 }
 
 /// Runs `builtin` with the command line `command` (its first word is the builtin's name).
-/// Wired to each builtin's own function as they land.
 pub fn run(
     builtin: crate::rules::syntax::Builtin,
     command: &str,
     device: &dyn Device,
     system: &dyn System,
 ) -> Result<Output, String> {
-    let _ = (command, device, system);
-    Err(format!("builtin {} is not available yet", builtin.name()))
+    use crate::rules::syntax::Builtin as B;
+    let args: Vec<String> = words(command).into_iter().skip(1).collect();
+    match builtin {
+        B::NetId => {
+            let data = loaded(system);
+            let scheme = net_id::Scheme::from_system(system).0;
+            net_id::run_with(device, system, &args, scheme, data.hwdb.as_ref())
+        }
+        B::Hwdb => match &loaded(system).hwdb {
+            Some(db) => hwdb::run(device, system, &args, db),
+            None => Err("no hardware database (hwdb.bin or hwdb.d sources) found".into()),
+        },
+        B::NetSetupLink => {
+            let nl = link::Netlink::default();
+            link::run(device, system, &args, &loaded(system).links, &nl)
+        }
+        other => Err(format!("builtin {} is not available yet", other.name())),
+    }
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::words;
+
+    #[test]
+    fn udev_splitting() {
+        let cases: &[(&str, &[&str])] = &[
+            ("path_id", &["path_id"]),
+            (
+                "  kmod   load  $env{MODALIAS} ",
+                &["kmod", "load", "$env{MODALIAS}"],
+            ),
+            (
+                "hwdb 'evdev:name:AT Translated Set 2 keyboard:dmi:*' --subsystem=input",
+                &[
+                    "hwdb",
+                    "evdev:name:AT Translated Set 2 keyboard:dmi:*",
+                    "--subsystem=input",
+                ],
+            ),
+            (r#"a\ b "c d"e"#, &[r"a\", "b", "c de"]),
+            ("x 'unterminated quote", &["x", "unterminated quote"]),
+            ("x ''", &["x", ""]),
+            ("", &[]),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(&words(input), expected, "{input:?}");
+        }
+    }
 }
