@@ -16,6 +16,7 @@ pub mod keyboard;
 pub mod link;
 pub mod net_id;
 pub mod path_id;
+pub mod real;
 pub mod usb_id;
 
 /// What builtins may read of the system. Paths are in the real namespace (`/sys/...`,
