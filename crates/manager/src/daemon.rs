@@ -194,6 +194,9 @@ pub struct Daemon {
     retro_queue: Vec<(UnitId, ActiveState)>,
     /// Units that went down: what `BindsTo=` them may have to stop.
     bound_queue: Vec<UnitId>,
+    /// After a recovery under PID 1: heartbeats still to come before recorded processes
+    /// without an exit count as lost.
+    lost_after_pings: u8,
 }
 
 /// `CLOCK_REALTIME` in µs, for the timestamps `sctl status` shows.
@@ -518,6 +521,7 @@ impl Daemon {
             coldplugging: false,
             retro_queue: Vec::new(),
             bound_queue: Vec::new(),
+            lost_after_pings: 0,
         })
     }
 
@@ -556,10 +560,14 @@ impl Daemon {
                 for exit in std::mem::take(&mut self.replayed) {
                     self.relayed_exit(exit);
                 }
+                // A recorded process that ended just before or after PID 1's replay was
+                // sent has its exit relayed in the link's stream, ahead of PID 1's next
+                // heartbeats: only after two of them is a process without an exit lost.
+                self.lost_after_pings = 2;
             } else {
                 self.watch_adopted();
+                self.resolve_lost();
             }
-            self.resolve_lost();
             self.mounts_after_recovery();
         }
         self.coldplug_devices();
@@ -2371,6 +2379,9 @@ impl Daemon {
     /// lost (no PID 1 relayed it); they are reported as killed, with a log line.
     fn resolve_lost(&mut self) {
         for (u, pid) in std::mem::take(&mut self.lost) {
+            if self.pids.get(&pid) != Some(&u) {
+                continue;
+            }
             self.unknown_end(
                 u,
                 pid,
@@ -2614,6 +2625,12 @@ impl Daemon {
                 if let Some(l) = &self.link {
                     if let Err(e) = l.send(&ToInit::Pong { seq }, None) {
                         eprintln!("sysmaster: cannot answer PID 1's heartbeat: {e}");
+                    }
+                }
+                if self.lost_after_pings > 0 {
+                    self.lost_after_pings -= 1;
+                    if self.lost_after_pings == 0 {
+                        self.resolve_lost();
                     }
                 }
             }
