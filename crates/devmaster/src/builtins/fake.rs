@@ -1,0 +1,165 @@
+//! Test helpers for the builtins: a [`System`] over a sysfs tree (a [`FakeSys`] tree or the
+//! real `/sys`) with extra files and evdev answers held in memory, and an oracle that runs
+//! a builtin and Debian's `udevadm test-builtin` over every device of this machine's `/sys`
+//! and lists where their properties differ.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use super::{Output, System};
+use crate::device::SysfsTree;
+use crate::testsys::FakeSys;
+
+/// A [`System`] whose `/sys` is a sysfs tree; other paths come from memory, or from the host
+/// when `host` is set.
+pub(crate) struct TreeSystem {
+    tree: SysfsTree,
+    host: bool,
+    files: BTreeMap<String, Vec<u8>>,
+    absinfo: BTreeMap<(String, u16), [i32; 6]>,
+}
+
+impl TreeSystem {
+    /// Over a fake tree; nothing outside `/sys` unless added.
+    pub(crate) fn fake(sys: &FakeSys) -> Self {
+        TreeSystem {
+            tree: sys.tree(),
+            host: false,
+            files: BTreeMap::new(),
+            absinfo: BTreeMap::new(),
+        }
+    }
+
+    /// Over this machine's `/sys` and files.
+    pub(crate) fn real() -> Self {
+        TreeSystem {
+            tree: SysfsTree::new("/sys"),
+            host: true,
+            files: BTreeMap::new(),
+            absinfo: BTreeMap::new(),
+        }
+    }
+
+    fn host_path(&self, path: &str) -> Option<std::path::PathBuf> {
+        (path == "/sys" || path.starts_with("/sys/") || self.host)
+            .then(|| self.tree.host_path(path))
+    }
+}
+
+impl System for TreeSystem {
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        if let Some(b) = self.files.get(path) {
+            return Some(b.clone());
+        }
+        fs::read(self.host_path(path)?).ok()
+    }
+    fn read_dir(&self, path: &str) -> Option<Vec<String>> {
+        let mut names: Vec<String> = fs::read_dir(self.host_path(path)?)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        Some(names)
+    }
+    fn read_at(&self, path: &str, offset: u64, len: usize) -> Option<Vec<u8>> {
+        let all = self.read(path)?;
+        let start = usize::try_from(offset).ok()?.min(all.len());
+        Some(all.iter().skip(start).take(len).copied().collect())
+    }
+    fn canonical_path(&self, path: &str) -> Option<String> {
+        let real = fs::canonicalize(self.host_path(path)?).ok()?;
+        let root = fs::canonicalize(self.tree.root()).ok()?;
+        match real.strip_prefix(&root) {
+            Ok(rest) if rest.as_os_str().is_empty() => Some("/sys".to_string()),
+            Ok(rest) => Some(format!("/sys/{}", rest.to_string_lossy())),
+            Err(_) => Some(real.to_string_lossy().into_owned()),
+        }
+    }
+    fn evdev_absinfo(&self, devnode: &str, axis: u16) -> Option<[i32; 6]> {
+        self.absinfo.get(&(devnode.to_string(), axis)).copied()
+    }
+}
+
+/// The properties an output sets, the last value of each key.
+pub(crate) fn props(out: &Output) -> BTreeMap<String, String> {
+    out.properties
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
+        .collect()
+}
+
+/// The devpaths of every device under `/sys/devices` (directories with a `uevent` file;
+/// links are not followed).
+fn real_devices() -> Vec<String> {
+    fn walk(dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        if dir.join("uevent").is_file() {
+            if let Ok(rel) = dir.strip_prefix("/sys") {
+                out.push(format!("/{}", rel.to_string_lossy()));
+            }
+        }
+        for e in entries.flatten() {
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                walk(&e.path(), out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(Path::new("/sys/devices"), &mut out);
+    out.sort();
+    out
+}
+
+/// What `udevadm test-builtin <builtin> <syspath>` prints as properties (`KEY=VALUE` lines
+/// of its standard output).
+fn udevadm(builtin: &str, syspath: &str) -> BTreeMap<String, String> {
+    let out = Command::new("udevadm")
+        .args(["test-builtin", builtin, syspath])
+        .output()
+        .expect("udevadm runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .filter(|(k, _)| {
+            !k.is_empty()
+                && k.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        })
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The oracle: for every device of this machine, `run`'s properties against
+/// `udevadm test-builtin`'s. Returns how many devices were compared, how many got
+/// properties from udevadm, and one line per difference; `None` when `udevadm` is missing
+/// (the `udev` package).
+pub(crate) fn oracle(
+    builtin: &str,
+    run: impl Fn(&crate::device::Device, &dyn System) -> Result<Output, String>,
+) -> Option<(usize, usize, Vec<String>)> {
+    if Command::new("udevadm").arg("--version").output().is_err() {
+        eprintln!("udevadm is not installed (apt-get install udev): {builtin} oracle skipped");
+        return None;
+    }
+    let tree = SysfsTree::new("/sys");
+    let system = TreeSystem::real();
+    let (mut compared, mut with_props, mut diffs) = (0, 0, Vec::new());
+    for devpath in real_devices() {
+        let Some(dev) = tree.device(&devpath) else {
+            continue;
+        };
+        let theirs = udevadm(builtin, &format!("/sys{devpath}"));
+        let ours = run(&dev, &system).map(|o| props(&o)).unwrap_or_default();
+        compared += 1;
+        with_props += usize::from(!theirs.is_empty());
+        if ours != theirs {
+            diffs.push(format!("{devpath}: ours {ours:?}, udevadm {theirs:?}"));
+        }
+    }
+    Some((compared, with_props, diffs))
+}
