@@ -1,12 +1,16 @@
 //! Test helpers for the builtins: a [`System`] over a sysfs tree (a [`FakeSys`] tree or the
-//! real `/sys`) with extra files and evdev answers held in memory, and an oracle that runs
-//! a builtin and Debian's `udevadm test-builtin` over every device of this machine's `/sys`
-//! and lists where their properties differ.
+//! real `/sys`) with extra files and evdev answers held in memory, and two oracles with
+//! Debian's `udevadm test-builtin` (package `udev`): [`oracle`] runs a builtin and udevadm
+//! over every device of this machine's `/sys`; [`udevadm_fake`] runs udevadm on a device of
+//! a [`FakeSys`] tree, mounted over `/sys` in a private mount namespace (`unshare -m`, with
+//! sd-device's `SYSTEMD_DEVICE_VERIFY_SYSFS=0`), so table tests can check their expected
+//! values against udev itself.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
 
 use super::{Output, System};
 use crate::device::SysfsTree;
@@ -40,6 +44,12 @@ impl TreeSystem {
             files: BTreeMap::new(),
             absinfo: BTreeMap::new(),
         }
+    }
+
+    /// Answers `EVIOCGABS(axis)` on `devnode` with `info`.
+    pub(crate) fn with_absinfo(mut self, devnode: &str, axis: u16, info: [i32; 6]) -> Self {
+        self.absinfo.insert((devnode.to_string(), axis), info);
+        self
     }
 
     fn host_path(&self, path: &str) -> Option<std::path::PathBuf> {
@@ -122,7 +132,12 @@ fn udevadm(builtin: &str, syspath: &str) -> BTreeMap<String, String> {
         .args(["test-builtin", builtin, syspath])
         .output()
         .expect("udevadm runs");
-    String::from_utf8_lossy(&out.stdout)
+    parse_properties(&out.stdout)
+}
+
+/// The `KEY=VALUE` lines of udevadm's standard output.
+fn parse_properties(stdout: &[u8]) -> BTreeMap<String, String> {
+    String::from_utf8_lossy(stdout)
         .lines()
         .filter_map(|l| l.split_once('='))
         .filter(|(k, _)| {
@@ -162,4 +177,75 @@ pub(crate) fn oracle(
         }
     }
     Some((compared, with_props, diffs))
+}
+
+/// Copies the tree under `from` to `to`, turning links into the tree into absolute
+/// `/sys/...` links, so the copy works when mounted at `/sys`.
+fn copy_as_sys(from: &Path, to: &Path, root: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap().flatten() {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        let t = e.file_type().unwrap();
+        if t.is_symlink() {
+            let target = fs::read_link(&src).unwrap();
+            let target = match target.strip_prefix(root) {
+                Ok(rest) => Path::new("/sys").join(rest),
+                Err(_) => target,
+            };
+            std::os::unix::fs::symlink(target, dst).unwrap();
+        } else if t.is_dir() {
+            copy_as_sys(&src, &dst, root);
+        } else {
+            fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// Whether `udevadm` can be run on a fake `/sys` here (a mount namespace is needed).
+fn fake_oracle_available() -> bool {
+    static OK: OnceLock<bool> = OnceLock::new();
+    *OK.get_or_init(|| {
+        let ok = Command::new("unshare")
+            .args([
+                "-m",
+                "sh",
+                "-c",
+                "mount -t tmpfs none /mnt && udevadm --version",
+            ])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        if !ok {
+            eprintln!("udevadm or a mount namespace is not available: fake-tree oracle skipped");
+        }
+        ok
+    })
+}
+
+/// What `udevadm test-builtin <builtin>` sets for the device `devpath` of the fake tree
+/// `sys` (empty when it fails), `None` when that cannot be run here.
+pub(crate) fn udevadm_fake(
+    sys: &FakeSys,
+    builtin: &str,
+    devpath: &str,
+) -> Option<BTreeMap<String, String>> {
+    if !fake_oracle_available() {
+        return None;
+    }
+    let copy = tempfile::tempdir().unwrap();
+    let root = fs::canonicalize(sys.root()).unwrap();
+    copy_as_sys(&root, copy.path(), &root);
+    let out = Command::new("unshare")
+        .args([
+            "-m",
+            "sh",
+            "-c",
+            "mount --bind \"$1\" /sys && SYSTEMD_DEVICE_VERIFY_SYSFS=0 exec udevadm test-builtin \"$2\" \"$3\"",
+            "sh",
+        ])
+        .arg(copy.path())
+        .args([builtin, &format!("/sys{devpath}")])
+        .output()
+        .unwrap();
+    Some(parse_properties(&out.stdout))
 }

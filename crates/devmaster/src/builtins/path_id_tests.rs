@@ -1,11 +1,20 @@
 use super::*;
-use crate::builtins::fake::{oracle, props, TreeSystem};
+use crate::builtins::fake::{oracle, props, udevadm_fake, TreeSystem};
 use crate::testsys::FakeSys;
 
-/// Runs path_id on `devpath` of `s`; the properties, or the error.
+/// Runs path_id on `devpath` of `s`; the properties, or the error. Where udevadm can run on
+/// the fake tree, its answer must be the same.
 fn path_id(s: &FakeSys, devpath: &str) -> Result<Vec<(String, String)>, String> {
     let dev = s.tree().device(devpath).expect("device exists");
-    run(&dev, &TreeSystem::fake(s), &[]).map(|o| props(&o).into_iter().collect())
+    let ours = run(&dev, &TreeSystem::fake(s), &[]).map(|o| props(&o));
+    if let Some(theirs) = udevadm_fake(s, "path_id", devpath) {
+        assert_eq!(
+            ours.clone().unwrap_or_default(),
+            theirs,
+            "udevadm on {devpath}"
+        );
+    }
+    ours.map(|p| p.into_iter().collect())
 }
 
 fn id_path(s: &FakeSys, devpath: &str) -> Option<String> {
