@@ -240,12 +240,18 @@ pub(crate) fn udevadm_fake(
             "-m",
             "sh",
             "-c",
-            "mount --bind \"$1\" /sys && SYSTEMD_DEVICE_VERIFY_SYSFS=0 exec udevadm test-builtin \"$2\" \"$3\"",
+            "mount --bind \"$1\" /sys || exit 99; \
+             SYSTEMD_DEVICE_VERIFY_SYSFS=0 exec udevadm test-builtin \"$2\" \"$3\"",
             "sh",
         ])
         .arg(copy.path())
         .args([builtin, &format!("/sys{devpath}")])
         .output()
         .unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(99),
+        "mounting the fake tree over /sys failed"
+    );
     Some(parse_properties(&out.stdout))
 }
