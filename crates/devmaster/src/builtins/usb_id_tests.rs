@@ -422,3 +422,22 @@ proptest::proptest! {
         let _ = usb_id(&s, &format!("{INTF}/input/input9"));
     }
 }
+
+#[test]
+fn corrupt_descriptors_end_to_end() {
+    // udev keeps the interfaces read before the corrupt descriptor, without the closing
+    // colon; checked against udevadm on the same tree.
+    let s = usb(STICK, "03", "01", "usbhid");
+    let mut bad = descriptors(&[(3, 1, 1)]);
+    bad.extend([250, 4, 0, 0, 0, 1, 1, 1, 0, 0, 0]);
+    std::fs::write(
+        s.root()
+            .join(DEV.trim_start_matches('/'))
+            .join("descriptors"),
+        bad,
+    )
+    .unwrap();
+    s.add(&format!("{INTF}/input/input9"), Some("input"), "");
+    let p = usb_id(&s, &format!("{INTF}/input/input9")).unwrap();
+    assert_eq!(p["ID_USB_INTERFACES"], ":030101");
+}
