@@ -95,7 +95,14 @@ fn is_root() -> bool {
 fn ensure_apt(needs: &[(&str, &str)]) -> Result<()> {
     let missing: Vec<&str> = needs
         .iter()
-        .filter(|(cmd, _)| !have(cmd))
+        // A program name, or an absolute path to a file the package installs.
+        .filter(|(cmd, _)| {
+            if cmd.starts_with('/') {
+                !Path::new(cmd).exists()
+            } else {
+                !have(cmd)
+            }
+        })
         .map(|(_, pkg)| *pkg)
         .collect();
     if missing.is_empty() {
@@ -176,6 +183,11 @@ fn test() -> Result<()> {
         // for network interfaces in throw-away namespaces.
         ("udevadm", "udev"),
         ("ip", "iproute2"),
+        // input-event-codes.h: the key names of the keyboard builtin are checked against it.
+        (
+            "test -e /usr/include/linux/input-event-codes.h",
+            "linux-libc-dev",
+        ),
     ])?;
     ensure_apt_lists()?;
     step("cargo fmt --check");

@@ -10,18 +10,31 @@ use crate::engine::PropertyChanges;
 use crate::rules::subst::Device;
 
 pub mod blkid;
+pub(crate) mod devutil;
 pub mod hwdb;
 pub mod input_id;
 pub mod keyboard;
+pub mod kmod;
 pub mod link;
 pub mod net_id;
 pub mod path_id;
 pub mod real;
 pub mod usb_id;
 
+#[cfg(test)]
+pub(crate) mod fake;
+
 /// What builtins may read of the system. Paths are in the real namespace (`/sys/...`,
 /// `/dev/...`, `/etc/...`); a fake maps them into a test tree.
 pub trait System {
+    /// The `EVIOCGABS(axis)` ioctl on an evdev node: `[value, minimum, maximum, fuzz, flat,
+    /// resolution]` as the kernel's `struct input_absinfo`, `None` when the node cannot be
+    /// opened or the ioctl fails. input_id needs it for `ID_INPUT_WIDTH_MM`/`HEIGHT_MM`;
+    /// without it those are not set.
+    fn evdev_absinfo(&self, devnode: &str, axis: u16) -> Option<[i32; 6]> {
+        let _ = (devnode, axis);
+        None
+    }
     /// A whole file, `None` when it cannot be read.
     fn read(&self, path: &str) -> Option<Vec<u8>>;
     /// The entry names of a directory, `None` when it cannot be read.
@@ -46,6 +59,34 @@ pub enum Action {
     /// Apply `.link` settings to a network interface (`net_setup_link`): rtnetlink
     /// `RTM_SETLINK` for MAC, MTU, alias and queues, then the alternative names.
     LinkConfig(link::LinkChanges),
+    /// Map a scan code to a key code on an evdev node (`EVIOCSKEYCODE`; keyboard).
+    SetKeycode {
+        /// The evdev node (`/dev/input/event3`).
+        devnode: String,
+        /// The scan code.
+        scancode: u32,
+        /// The key code (`KEY_*`/`BTN_*` value).
+        keycode: u32,
+    },
+    /// Override an absolute axis of an evdev node: read it (`EVIOCGABS`), replace the fields
+    /// given, write it back (`EVIOCSABS`) (keyboard, `EVDEV_ABS_<axis>`).
+    OverrideAbs {
+        /// The evdev node.
+        devnode: String,
+        /// The `ABS_*` axis.
+        axis: u32,
+        /// minimum, maximum, resolution, fuzz, flat; `None` keeps the current value.
+        values: [Option<i32>; 5],
+    },
+    /// Write a sysfs attribute (keyboard: a serio device's `force_release`, `sensitivity`).
+    WriteSysattr {
+        /// The device's path in `/sys`.
+        syspath: String,
+        /// The attribute (file name below the device).
+        attr: String,
+        /// The value written.
+        value: String,
+    },
 }
 
 /// What a builtin returns.
@@ -132,6 +173,11 @@ pub fn run(
             let nl = link::Netlink::default();
             link::run(device, system, &args, &loaded(system).links, &nl)
         }
+        B::PathId => path_id::run(device, system, &args),
+        B::InputId => input_id::run(device, system, &args),
+        B::UsbId => usb_id::run(device, system, &args),
+        B::Keyboard => keyboard::run(device, system, &args),
+        B::Kmod => kmod::run(device, system, &args),
         other => Err(format!("builtin {} is not available yet", other.name())),
     }
 }
