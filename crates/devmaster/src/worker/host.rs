@@ -7,7 +7,8 @@
 //!   environment is the device's properties at that point plus `DEVLINKS`, `TAGS`,
 //!   `CURRENT_TAGS` as sd-device adds them;
 //! - `IMPORT{db}`: the device's previous database entry (none on "remove", as in udevd);
-//! - users and groups: `/etc/passwd` and `/etc/group` (no NSS modules);
+//! - users and groups: numbers as they are, names from `/etc/passwd` and `/etc/group` (no
+//!   NSS modules);
 //! - `CONST{virt}`: [`virt`]; `CONST{arch}`: systemd's architecture names;
 //! - builtins: [`crate::builtins::run`] reading through [`HostSystem`]; the kernel modules a
 //!   builtin asks for are loaded at once with `modprobe -b -q -a`, as udev's kmod builtin
@@ -263,12 +264,19 @@ impl Host for WorkerHost<'_> {
         }
     }
     fn user(&self, name: &str) -> Option<u32> {
+        // As systemd's get_user_creds: a number is a uid, listed or not.
+        if let Ok(uid) = name.parse() {
+            return Some(uid);
+        }
         self.users
             .get_or_init(|| parse_id_file(&fs::read_to_string("/etc/passwd").unwrap_or_default()))
             .get(name)
             .copied()
     }
     fn group(&self, name: &str) -> Option<u32> {
+        if let Ok(gid) = name.parse() {
+            return Some(gid);
+        }
         self.groups
             .get_or_init(|| parse_id_file(&fs::read_to_string("/etc/group").unwrap_or_default()))
             .get(name)
@@ -315,6 +323,20 @@ mod tests {
         let want: BTreeMap<String, u32> =
             [("root".to_string(), 0), ("daemon".to_string(), 1)].into();
         assert_eq!(m, want);
+    }
+
+    #[test]
+    fn users_and_groups() {
+        let paths = Paths::default();
+        let settings = Settings::default();
+        let h = WorkerHost::new(&paths, &settings, None);
+        // Numbers need no entry (udev-test.pl "TEST PROGRAM feeds OWNER, GROUP, MODE").
+        assert_eq!(h.user("1"), Some(1));
+        assert_eq!(h.group("4711"), Some(4711));
+        assert_eq!(h.user("root"), Some(0));
+        assert_eq!(h.group("root"), Some(0));
+        assert_eq!(h.user("no-such-user-here"), None);
+        assert_eq!(h.user("-1"), None);
     }
 
     #[test]

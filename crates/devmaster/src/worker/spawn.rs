@@ -79,6 +79,17 @@ fn drain(fd: &OwnedFd, out: &mut Vec<u8>, cap: usize) -> bool {
     true
 }
 
+/// Text of program output: every byte that is not part of valid UTF-8 becomes `_`, as
+/// udev's character check of program results replaces it.
+pub fn underscore_invalid(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        out.extend(chunk.invalid().iter().map(|_| '_'));
+    }
+    out
+}
+
 /// Runs `command` with `env` as its environment and returns its standard output (at most
 /// `cap` bytes). `Err` says why it failed: it could not be started, it timed out (it is
 /// killed), it was killed by a signal or exited non-zero.
@@ -165,7 +176,7 @@ pub fn run(
         drain(&err_r, &mut stderr, 512);
     }
     match status.code() {
-        Some(0) => Ok(String::from_utf8_lossy(&stdout).into_owned()),
+        Some(0) => Ok(underscore_invalid(&stdout)),
         Some(code) => {
             let err = String::from_utf8_lossy(&stderr);
             let err = err.trim_end();
@@ -222,6 +233,14 @@ mod tests {
         for (line, want) in cases {
             assert_eq!(split(line), *want, "{line:?}");
         }
+    }
+
+    #[test]
+    fn invalid_utf8_becomes_underscores() {
+        // udev-test.pl "untrusted string sanitize": \xef\xe8garbage -> __garbage.
+        assert_eq!(underscore_invalid(b"\xef\xe8garbage"), "__garbage");
+        assert_eq!(underscore_invalid("\u{fc}ber".as_bytes()), "\u{fc}ber");
+        assert_eq!(underscore_invalid(b"a\xe2\x82x\xff"), "a__x_");
     }
 
     #[test]
