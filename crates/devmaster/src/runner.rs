@@ -74,7 +74,7 @@ fn devtmpfs(dev: &crate::device::Device, action: &str) -> Result<(), String> {
         return Ok(());
     }
     if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
+        let _ = devproto::db::mkdir_parents(dir);
     }
     let kind = if dev.subsystem() == Some("block") {
         sys::namespace::NodeKind::Block

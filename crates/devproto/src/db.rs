@@ -275,11 +275,21 @@ pub fn read(run: &Path, id: &str) -> io::Result<Option<Entry>> {
     }
 }
 
+/// Creates `dir` and its missing parents with mode 0755 (umask permitting), as udev's
+/// `mkdir_parents`.
+pub fn mkdir_parents(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(dir)
+}
+
 /// Writes `path` atomically: a temporary file in the same directory (created with its
 /// parents, 0755), `mode`, then renamed over `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
+    mkdir_parents(dir)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(
         ".#{}{:x}",
@@ -349,7 +359,7 @@ pub fn set_tag(run: &Path, tag: &str, id: &str, add: bool) -> io::Result<()> {
         return remove_if_exists(&path);
     }
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)?;
+        mkdir_parents(dir)?;
     }
     let f = fs::OpenOptions::new()
         .write(true)

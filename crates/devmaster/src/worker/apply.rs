@@ -75,7 +75,7 @@ fn node_symlink(paths: &Paths, link: &str, devnode: &str) -> io::Result<()> {
         _ => {}
     }
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)?;
+        db::mkdir_parents(dir)?;
     }
     let tmp = tmp_name(&path);
     std::os::unix::fs::symlink(&target, &tmp)?;
@@ -111,7 +111,7 @@ fn remove_link(paths: &Paths, link: &str) -> io::Result<()> {
 pub fn link_update(paths: &Paths, link: &str, id: &str, claim: Option<&Claim>) -> io::Result<()> {
     let dir = db::link_dir(&paths.run, link)
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("bad link '{link}'")))?;
-    fs::create_dir_all(&dir)?;
+    db::mkdir_parents(&dir)?;
     let lock = fs::OpenOptions::new()
         .read(true)
         .write(true)

@@ -1,6 +1,7 @@
 //! A device as the rules of one event see it, with what the database says (sd-device reads
 //! a device's database entry when asked for its properties): the parents carry their
-//! entries' properties and current tags (for `IMPORT{parent}` and `TAGS`); the event
+//! entries' properties (with `DEVLINKS`, `TAGS`, `CURRENT_TAGS`, `USEC_INITIALIZED` as
+//! sd-device adds them) and current tags (for `IMPORT{parent}` and `TAGS`); the event
 //! device carries its entry only on "remove" — for other actions udevd's rules see the
 //! uevent alone, and the old entry is reached through `IMPORT{db}`.
 
@@ -9,6 +10,7 @@ use std::path::Path;
 
 use devproto::db::{self, Entry};
 
+use super::host::synthesized;
 use crate::device;
 use crate::rules::subst;
 
@@ -68,6 +70,9 @@ impl DbDevice {
         }
         self.links = e.devlinks.iter().cloned().collect();
         self.tags = e.current_tags.iter().cloned().collect();
+        // sd-device lists these among the properties of a device read with its entry.
+        self.props
+            .extend(synthesized(&e.devlinks, &e.tags, &e.current_tags));
     }
 
     /// Replaces what the rules see of the device (for builtins run after the rules).
