@@ -14,7 +14,8 @@
 //! | [`apply`] | those operations on the file system: claim index under a lock, links, permissions, db, tags |
 //!
 //! A failing operation is reported on stderr and the event goes on, as in udevd, except a
-//! failed interface rename, which ends the event (no node, database or `RUN`) with an error.
+//! failed interface rename (other than "interface is up"), which ends the event (no node,
+//! database or `RUN`) with an error.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -163,12 +164,23 @@ pub fn process(
     let plan = plan::finish(&facts, &outcome);
     for op in &plan.ops {
         if let Err(e) = apply::apply(paths, op) {
-            if let plan::Op::Rename { from, to, .. } = op {
-                return Err(format!(
-                    "{devpath}: failed to rename network interface '{from}' to '{to}': {e}"
-                ));
+            match op {
+                // udevd goes on when the interface is up (EBUSY), with the new name already
+                // in the event's properties, and fails the event otherwise.
+                plan::Op::Rename { from, to, .. }
+                    if e.kind() == std::io::ErrorKind::ResourceBusy =>
+                {
+                    warn(&format_args!(
+                        "network interface '{from}' is already up, cannot rename to '{to}'"
+                    ))
+                }
+                plan::Op::Rename { from, to, .. } => {
+                    return Err(format!(
+                        "{devpath}: failed to rename network interface '{from}' to '{to}': {e}"
+                    ))
+                }
+                _ => warn(&format_args!("{op:?}: {e}")),
             }
-            warn(&format_args!("{op:?}: {e}"));
         }
     }
     let mut properties = plan.properties;

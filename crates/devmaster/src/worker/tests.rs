@@ -402,3 +402,33 @@ fn node_permissions_where_nodes_can_be_made() {
     );
     assert_eq!(fs::metadata(&node).unwrap().mode() & 0o7777, 0o600);
 }
+
+#[test]
+fn a_failed_rename_fails_the_event_after_marking_the_entry() {
+    // An interface index no system has: whatever rtnetlink does, the rename fails, and no
+    // real interface is touched.
+    let s = FakeSys::new();
+    let eth = "/devices/virtual/net/eth9";
+    s.add(eth, Some("net"), "INTERFACE=eth9\nIFINDEX=999999\n");
+    let w = World::new(s);
+    let e = w
+        .try_run(
+            "SUBSYSTEM==\"net\", NAME=\"lan9\", ENV{ID_X}=\"1\"\n",
+            "add",
+            eth,
+            &quick(),
+        )
+        .unwrap_err();
+    assert!(
+        e.contains("failed to rename network interface 'eth9' to 'lan9'"),
+        "{e}"
+    );
+    // udevd stores the old entry with ID_RENAMING=1 before asking the kernel, and nothing
+    // after the failure.
+    let entry = w.entry("n999999").unwrap();
+    assert_eq!(
+        entry.properties,
+        [("ID_RENAMING".to_string(), "1".to_string())].into()
+    );
+    assert_eq!(entry.usec_initialized, 0);
+}
