@@ -44,6 +44,12 @@ pub trait Host {
     /// Runs a command line (udev's program lookup and timeout are the host's) and returns
     /// its standard output; `Err` with a reason when it fails, times out or exits non-zero.
     fn run_program(&self, command: &str) -> Result<String, String>;
+    /// [`Host::run_program`] for the event device as the rules left it so far: udev gives
+    /// the program the device's current properties as its environment.
+    fn run_program_for(&self, command: &str, device: &dyn Device) -> Result<String, String> {
+        let _ = device;
+        self.run_program(command)
+    }
     /// Contents of a file (`IMPORT{file}`), `None` when it cannot be read.
     fn read_file(&self, path: &str) -> Option<String>;
     /// A property from the event device's database entry (`IMPORT{db}`).
@@ -583,7 +589,13 @@ impl<'a> State<'a> {
             }
             ImportKind::Program => {
                 let cmd = self.expand(value);
-                match self.host.run_program(&cmd) {
+                let view = View {
+                    base: self.dev,
+                    props: &self.out.properties,
+                    links: &self.out.devlinks,
+                    tags: &self.out.tags,
+                };
+                match self.host.run_program_for(&cmd, &view) {
                     Ok(out) => {
                         self.note(|| format!("IMPORT{{program}} '{cmd}'"));
                         self.import_lines(&out);
@@ -921,7 +933,13 @@ impl<'a> State<'a> {
             Token::Program { op, command } => {
                 self.program_result = None;
                 let cmd = self.expand(command);
-                match self.host.run_program(&cmd) {
+                let view = View {
+                    base: self.dev,
+                    props: &self.out.properties,
+                    links: &self.out.devlinks,
+                    tags: &self.out.tags,
+                };
+                match self.host.run_program_for(&cmd, &view) {
                     Ok(out) => {
                         let out = out.trim_end_matches('\n');
                         let (out, _) = subst::replace_chars(out, subst::ALLOWED_CHARS_INPUT);

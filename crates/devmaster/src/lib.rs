@@ -10,8 +10,10 @@
 //! sysctl writes, RUN list, options, a per-line trace); it reaches programs, files, the
 //! database, builtins and the rest of the world only through the caller's [`engine::Host`],
 //! and no rules text makes it panic. [`device`] is the I/O edge that reads a device and its
-//! parents from a sysfs tree rooted anywhere. No syscalls; file reads only in [`device`] and
-//! [`rules::load::read`]. The daemon, builtins and `devctl` are to come.
+//! parents from a sysfs tree rooted anywhere. File reads only in [`device`] and
+//! [`rules::load::read`], except [`worker`]: it carries one event out on the system
+//! (programs, nodes and links under /dev, the database under /run/udev), with its decisions
+//! in the pure [`worker::plan`]. The daemon, builtins and `devctl` are to come.
 
 pub mod builtins;
 pub mod daemon;

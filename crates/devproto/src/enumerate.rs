@@ -1,40 +1,35 @@
 //! Devices with a tag, as sd-device's enumerator finds them: the names in
 //! `/run/udev/tags/<tag>/` are device ids, resolved to sysfs paths through `/sys`, and each
-//! device's database entry is read. The only file access of this crate.
+//! device's kernel properties (its `uevent` file) and database entry are read.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// What the database holds of one device, as consumers need it.
+/// A device found by [`tagged`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Entry {
-    /// `E:` properties.
+pub struct Found {
+    /// `/sys/devices/...`.
+    pub syspath: String,
+    /// The kernel's properties (its `uevent` file: `DEVNAME` made absolute, `MAJOR`, ...)
+    /// and, over them, the database's.
     pub properties: BTreeMap<String, String>,
-    /// `S:` symlinks, absolute (`/dev/disk/...`).
-    pub devlinks: Vec<String>,
-    /// `G:` tags.
-    pub tags: Vec<String>,
-    /// `Q:` current tags.
-    pub current_tags: Vec<String>,
+    /// The database entry.
+    pub entry: crate::db::Entry,
 }
 
-/// Parses a database file's text (placeholder until `db` has its reader).
-fn parse_entry(text: &str) -> Entry {
-    let mut e = Entry::default();
-    for line in text.lines() {
-        match line.split_once(':') {
-            Some(("E", kv)) => {
-                if let Some((k, v)) = kv.split_once('=') {
-                    e.properties.insert(k.to_string(), v.to_string());
-                }
-            }
-            Some(("S", link)) => e.devlinks.push(format!("/dev/{link}")),
-            Some(("G", t)) => e.tags.push(t.to_string()),
-            Some(("Q", t)) => e.current_tags.push(t.to_string()),
-            _ => {}
-        }
-    }
-    e
+/// The `KEY=VALUE` lines of a sysfs `uevent` file, `DEVNAME` made absolute.
+fn uevent_file(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| {
+            let v = if k == "DEVNAME" && !v.starts_with('/') {
+                format!("/dev/{v}")
+            } else {
+                v.to_string()
+            };
+            (k.to_string(), v)
+        })
+        .collect()
 }
 
 /// The sysfs path of a device id (`b8:0`, `c1:3`, `n2`, `+pci:0000:00:01.0`) below `sys`,
@@ -74,12 +69,12 @@ pub fn syspath_of(sys: &Path, id: &str) -> Option<String> {
 
 /// Every existing device tagged `tag` in udev's runtime directory `run` (`/run/udev`),
 /// with its database entry, resolved against `/sys`.
-pub fn tagged(run: &Path, tag: &str) -> Vec<(String, Entry)> {
+pub fn tagged(run: &Path, tag: &str) -> Vec<Found> {
     tagged_in(run, Path::new("/sys"), tag)
 }
 
 /// [`tagged`] against a sysfs tree rooted at `sys`.
-pub fn tagged_in(run: &Path, sys: &Path, tag: &str) -> Vec<(String, Entry)> {
+pub fn tagged_in(run: &Path, sys: &Path, tag: &str) -> Vec<Found> {
     let Ok(dir) = std::fs::read_dir(run.join("tags").join(tag)) else {
         return Vec::new();
     };
@@ -91,8 +86,16 @@ pub fn tagged_in(run: &Path, sys: &Path, tag: &str) -> Vec<(String, Entry)> {
     ids.into_iter()
         .filter_map(|id| {
             let syspath = syspath_of(sys, &id)?;
-            let text = std::fs::read_to_string(run.join("data").join(&id)).unwrap_or_default();
-            Some((syspath, parse_entry(&text)))
+            let dir = sys.join(syspath.trim_start_matches("/sys/"));
+            let mut properties =
+                uevent_file(&std::fs::read_to_string(dir.join("uevent")).unwrap_or_default());
+            let entry = crate::db::read(run, &id).ok().flatten().unwrap_or_default();
+            properties.extend(entry.properties.clone());
+            Some(Found {
+                syspath,
+                properties,
+                entry,
+            })
         })
         .collect()
 }
@@ -111,6 +114,11 @@ mod tests {
         let net = sys.join("devices/virtual/net/d0");
         std::fs::create_dir_all(&disk).unwrap();
         std::fs::create_dir_all(&net).unwrap();
+        std::fs::write(
+            disk.join("uevent"),
+            "MAJOR=254\nMINOR=0\nDEVNAME=vda\nDEVTYPE=disk\n",
+        )
+        .unwrap();
         std::fs::write(net.join("ifindex"), "7\n").unwrap();
         std::fs::create_dir_all(sys.join("dev/block")).unwrap();
         std::fs::create_dir_all(sys.join("class/net")).unwrap();
@@ -131,7 +139,7 @@ mod tests {
         )
         .unwrap();
         let found = tagged_in(&run, &sys, "systemd");
-        let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        let paths: Vec<&str> = found.iter().map(|f| f.syspath.as_str()).collect();
         // b8:0 has no device: left out.
         assert_eq!(
             paths,
@@ -140,12 +148,15 @@ mod tests {
                 "/sys/devices/virtual/net/d0"
             ]
         );
-        let (_, vda) = &found[0];
-        assert_eq!(vda.devlinks, vec!["/dev/disk/by-uuid/abc"]);
+        let vda = &found[0];
         assert_eq!(
-            vda.properties.get("ID_FS_UUID").map(String::as_str),
-            Some("abc")
+            vda.entry.devlinks.iter().collect::<Vec<_>>(),
+            vec!["/dev/disk/by-uuid/abc"]
         );
-        assert_eq!(vda.current_tags, vec!["systemd"]);
+        let prop = |k: &str| vda.properties.get(k).map(String::as_str);
+        assert_eq!(prop("ID_FS_UUID"), Some("abc"));
+        // The kernel's properties come from the uevent file.
+        assert_eq!(prop("DEVNAME"), Some("/dev/vda"));
+        assert!(vda.entry.current_tags.contains("systemd"));
     }
 }

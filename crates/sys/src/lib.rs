@@ -12,6 +12,7 @@ pub mod exec;
 pub mod fd;
 pub mod inotify;
 pub mod mount;
+pub mod namespace;
 pub mod netlink;
 pub mod notify;
 pub mod power;

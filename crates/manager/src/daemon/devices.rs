@@ -76,20 +76,21 @@ impl Daemon {
         let devices = devproto::enumerate::tagged(&dir, "systemd");
         let mut seen: Vec<String> = Vec::new();
         self.coldplugging = true;
-        for (syspath, entry) in devices {
-            if !entry.current_tags.iter().any(|t| t == "systemd") {
+        for found in devices {
+            if !found.entry.current_tags.contains("systemd") {
                 continue;
             }
-            let mut properties: BTreeMap<String, String> = entry.properties.clone();
-            if !entry.devlinks.is_empty() {
-                properties.insert("DEVLINKS".into(), entry.devlinks.join(" "));
+            let mut properties = found.properties;
+            if !found.entry.devlinks.is_empty() {
+                let links: Vec<&str> = found.entry.devlinks.iter().map(String::as_str).collect();
+                properties.insert("DEVLINKS".into(), links.join(" "));
             }
             let info = DeviceInfo {
-                syspath: syspath.clone(),
+                syspath: found.syspath.clone(),
                 properties,
             };
             self.device_seen(&info, true);
-            seen.push(syspath);
+            seen.push(found.syspath);
         }
         // Devices of a previous manager or reload that are gone now.
         let gone: Vec<String> = self
