@@ -1,5 +1,7 @@
 //! The devmaster daemon (systemd-udevd's role). To be written.
 
+pub mod queue;
+
 /// The daemon's entry point; returns the exit status.
 pub fn main(args: &[String]) -> i32 {
     let _ = args;
