@@ -1,5 +1,8 @@
 //! The devmaster daemon (systemd-udevd's role). To be written.
 
+pub mod config;
+pub mod ctrl;
+pub mod frame;
 pub mod queue;
 
 /// The daemon's entry point; returns the exit status.
