@@ -69,6 +69,51 @@ fn a_crashing_worker_costs_only_its_event() {
 }
 
 #[test]
+fn a_crash_is_broadcast_to_libudev_listeners_as_udevd_does() {
+    if !usable() {
+        return;
+    }
+    if std::process::Command::new("udevadm")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no udevadm (Debian's udev package)");
+        return;
+    }
+    let d = Daemon::start(faults(&[]));
+    // Debian's libudev parses our broadcast: the oracle for the wire format and for
+    // udevd's UDEV_WORKER_* properties of a failed event.
+    let m = d.monitor(&["--udev", "--property"]);
+    d.send(
+        1,
+        "/devices/a",
+        &[("DEVMASTER_TEST_FAULT", "crash"), ("FOO", "bar")],
+    );
+    let block = m.wait_block(|b| b.iter().any(|(k, v)| k == "SEQNUM" && v == "1"));
+    let get = |k: &str| {
+        block
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(get("ACTION"), Some("add"), "{block:?}");
+    assert_eq!(get("DEVPATH"), Some("/devices/a"));
+    assert_eq!(get("SUBSYSTEM"), Some("test"));
+    assert_eq!(get("FOO"), Some("bar"));
+    assert_eq!(get("UDEV_WORKER_FAILED"), Some("1"));
+    assert_eq!(get("UDEV_WORKER_SIGNAL"), Some("11"));
+    assert_eq!(get("UDEV_WORKER_SIGNAL_NAME"), Some("SEGV"));
+    // The worker broadcasts the events it finished itself.
+    d.send(2, "/devices/a", &[]);
+    let block = m.wait_block(|b| b.iter().any(|(k, v)| k == "SEQNUM" && v == "2"));
+    assert!(
+        block.iter().all(|(k, _)| k != "UDEV_WORKER_SIGNAL"),
+        "{block:?}"
+    );
+}
+
+#[test]
 fn a_worker_exiting_early_costs_only_its_event() {
     if !usable() {
         return;

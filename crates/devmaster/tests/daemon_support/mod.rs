@@ -200,6 +200,32 @@ impl Daemon {
             .unwrap()
     }
 
+    /// Starts Debian's `udevadm monitor ARGS` in the daemon's network namespace and
+    /// returns once it listens; its standard output arrives line by line on the channel.
+    pub fn monitor(&self, args: &[&str]) -> Monitor {
+        let mut child = Command::new("nsenter")
+            .args(["-t", &self.pid.to_string(), "-n", "udevadm", "monitor"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let m = Monitor { child, rx };
+        m.wait_line(|l| l.starts_with("UDEV - the event"));
+        m
+    }
+
     pub fn signal(&self, sig: &str) {
         let ok = Command::new("kill")
             .args([format!("-{sig}"), self.pid.to_string()])
@@ -251,6 +277,55 @@ impl Drop for Daemon {
                 .args(["-KILL", &pid.to_string()])
                 .status();
         }
+    }
+}
+
+/// A running `udevadm monitor`.
+pub struct Monitor {
+    child: Child,
+    rx: std::sync::mpsc::Receiver<String>,
+}
+
+impl Monitor {
+    /// Reads lines until one satisfies `pred`; fails after [`DEADLINE`].
+    pub fn wait_line(&self, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let left = DEADLINE.saturating_sub(start.elapsed());
+            match self.rx.recv_timeout(left) {
+                Ok(l) if pred(&l) => return l,
+                Ok(_) => {}
+                Err(e) => panic!("udevadm monitor: no such line ({e})"),
+            }
+        }
+    }
+
+    /// The next `--property` block (the lines after a `UDEV  [...]` header, up to an
+    /// empty line) whose properties satisfy `pred`, as KEY=VALUE pairs.
+    pub fn wait_block(&self, pred: impl Fn(&[(String, String)]) -> bool) -> Vec<(String, String)> {
+        loop {
+            self.wait_line(|l| l.starts_with("UDEV "));
+            let mut block = Vec::new();
+            loop {
+                let l = self.wait_line(|_| true);
+                if l.is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = l.split_once('=') {
+                    block.push((k.to_string(), v.to_string()));
+                }
+            }
+            if pred(&block) {
+                return block;
+            }
+        }
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
