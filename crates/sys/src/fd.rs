@@ -113,6 +113,32 @@ pub fn raise_nofile_to(want: u64) -> io::Result<u64> {
     Err(io::Error::last_os_error())
 }
 
+/// Opens a device node read-only (non-blocking, no controlling terminal, close-on-exec)
+/// and takes a shared `flock` without waiting, as udevd's workers lock a whole disk while
+/// processing its events. `Ok(None)`: another process holds an exclusive lock.
+pub fn open_locked_shared(path: &std::path::Path) -> io::Result<Option<OwnedFd>> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+    // SAFETY: a NUL-terminated path and integer flags.
+    let fd = unsafe { libc::open(c.as_ptr(), flags) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just returned this descriptor; nobody else owns it.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: flock takes a descriptor we own and integer flags.
+    if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } < 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            return Ok(None);
+        }
+        return Err(e);
+    }
+    Ok(Some(fd))
+}
+
 /// Makes `file` our standard error (dup2 onto descriptor 2).
 pub fn replace_stderr(file: &std::fs::File) -> io::Result<()> {
     use std::os::fd::AsRawFd;
@@ -134,6 +160,26 @@ mod tests {
     use super::*;
     use std::io::{Read, Seek, Write};
     use std::os::fd::AsFd;
+
+    #[test]
+    fn shared_locks_coexist_and_an_exclusive_one_refuses_them() {
+        let path = std::env::temp_dir().join(format!("lock-{}", std::process::id()));
+        std::fs::write(&path, "").unwrap();
+        let a = open_locked_shared(&path).unwrap();
+        assert!(a.is_some());
+        assert!(open_locked_shared(&path).unwrap().is_some());
+        drop(a);
+        let f = std::fs::File::open(&path).unwrap();
+        assert_eq!(
+            unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
+            0
+        );
+        assert!(open_locked_shared(&path).unwrap().is_none());
+        drop(f);
+        assert!(open_locked_shared(&path).unwrap().is_some());
+        std::fs::remove_file(&path).unwrap();
+        assert!(open_locked_shared(&path).is_err());
+    }
 
     #[test]
     fn cloexec_toggles_and_memfd_holds_data() {

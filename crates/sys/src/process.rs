@@ -94,6 +94,35 @@ pub fn kill(pid: u32, signal: i32) -> io::Result<()> {
     Ok(())
 }
 
+/// Asks the kernel to send `signal` to this process when its parent exits (a worker
+/// must not outlive its daemon). Returns whether the parent is still `parent`: if it
+/// already exited before the call, no signal will ever come.
+pub fn set_parent_death_signal(signal: i32, parent: u32) -> io::Result<bool> {
+    let signal =
+        libc::c_ulong::try_from(signal).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: prctl(PR_SET_PDEATHSIG, sig) has no memory-safety preconditions.
+    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, signal, 0, 0, 0) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(std::os::unix::process::parent_id() == parent)
+}
+
+/// Sends a signal to every process of the process group `pgid` (a worker that leads its
+/// own group, with the programs it started).
+pub fn kill_group(pgid: u32, signal: i32) -> io::Result<()> {
+    let pgid =
+        libc::pid_t::try_from(pgid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
+    if pgid <= 1 {
+        // 0 is our own group and 1 would be init's: never what a caller means.
+        return Err(io::Error::from_raw_os_error(libc::ESRCH));
+    }
+    // SAFETY: killpg has no memory-safety preconditions.
+    if unsafe { libc::killpg(pgid, signal) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// The start time of a process in clock ticks since boot (field 22 of `/proc/PID/stat`).
 /// With the pid, it identifies a process across pid reuse.
 pub fn start_time(pid: u32) -> io::Result<u64> {
