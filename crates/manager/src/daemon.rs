@@ -1009,6 +1009,10 @@ impl Daemon {
             }
         }
         self.drain_events();
+        // A notification is read once: what it changed (READY=1) is written at once, not
+        // at the end of a turn that may be long, so that a manager killed meanwhile loses
+        // it only within this short window.
+        self.persist();
     }
 
     /// The unit a notification comes from: the owner of the pid, else the unit whose
