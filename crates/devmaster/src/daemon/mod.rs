@@ -977,15 +977,12 @@ impl Daemon {
         let Some(id) = queue::device_id(event) else {
             return;
         };
-        let data = self.opts.run_dir.join("data").join(&id);
-        if let Ok(text) = std::fs::read_to_string(&data) {
-            for tag in text
-                .lines()
-                .filter_map(|l| l.strip_prefix("G:").or_else(|| l.strip_prefix("Q:")))
-            {
-                let _ = std::fs::remove_file(self.opts.run_dir.join("tags").join(tag).join(&id));
+        let run = &self.opts.run_dir;
+        if let Ok(Some(entry)) = devproto::db::read(run, &id) {
+            for tag in entry.tags.iter().chain(&entry.current_tags) {
+                let _ = devproto::db::set_tag(run, tag, &id, false);
             }
         }
-        let _ = std::fs::remove_file(data);
+        let _ = devproto::db::delete(run, &id);
     }
 }

@@ -275,32 +275,14 @@ pub fn sysname(devpath: &str) -> String {
 /// `None` without a subsystem.
 pub fn device_id(event: &Event) -> Option<String> {
     let p = &event.properties;
-    let subsystem = p.get("SUBSYSTEM")?;
     let number = |key: &str| p.get(key).and_then(|v| v.parse::<u32>().ok());
-    if let (Some(major), Some(minor)) = (number("MAJOR"), number("MINOR")) {
-        // sd-device treats a zero major as "no device number".
-        if major > 0 {
-            let kind = if subsystem == "block" { 'b' } else { 'c' };
-            return Some(format!("{kind}{major}:{minor}"));
-        }
-    }
-    if let Some(ifindex) = number("IFINDEX").filter(|&i| i > 0) {
-        return Some(format!("n{ifindex}"));
-    }
-    let name = event.devpath.rsplit('/').next().unwrap_or_default();
-    if name.is_empty() {
-        return None;
-    }
-    if subsystem == "drivers" {
-        // A driver's devpath is /bus/BUS/drivers/NAME; its id names the bus too.
-        let mut parts = event.devpath.split('/').skip(1);
-        let (Some("bus"), Some(bus), Some("drivers")) = (parts.next(), parts.next(), parts.next())
-        else {
-            return None;
-        };
-        return Some(format!("+drivers:{bus}:{name}"));
-    }
-    Some(format!("+{subsystem}:{name}"))
+    let devnum = number("MAJOR").zip(number("MINOR"));
+    devproto::db::device_id(
+        p.get("SUBSYSTEM")?,
+        devnum,
+        number("IFINDEX"),
+        &event.devpath,
+    )
 }
 
 /// Linux's signal names (the generic numbering of x86, arm and most architectures),
