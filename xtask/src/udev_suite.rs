@@ -4,8 +4,9 @@
 //!
 //! The suite is not part of this repository: PATH is a systemd source tree or a (bare) git
 //! repository of systemd, read at REV (default `v252.31`); without `--systemd`,
-//! `$SYSTEMD_SRC`, then `~/.cache/sysmaster/systemd` are tried, and with none of them the
-//! command says so and does nothing (it needs no network). The suite runs as root in a
+//! `$SYSTEMD_SRC`, `~/.cache/sysmaster/systemd`, then the suite's files from Debian's
+//! systemd source package (fetched once from the Debian mirror by `cargo xtask test`,
+//! [`fetch_debian_source`]) are tried; with none of them it fetches that package. The suite runs as root in a
 //! private mount namespace (`unshare -m`; it mounts a tmpfs), in a scratch directory under
 //! the target directory, with a `./test-udev` wrapper that enters `test/` and runs our
 //! runner. Prints udev-test.pl's output, then the failing tests; fails when any test did.
@@ -48,6 +49,88 @@ fn find_source(given: Option<PathBuf>) -> Option<PathBuf> {
             let p = Path::new(&home).join(".cache/sysmaster/systemd");
             p.exists().then_some(p)
         })
+        .or_else(|| {
+            let p = PathBuf::from(DEBIAN_SOURCE);
+            p.join(SUITE).is_file().then_some(p)
+        })
+}
+
+/// Where the suite's two files from Debian's systemd source package are kept.
+const DEBIAN_SOURCE: &str = "/var/cache/sysmaster-xtask/systemd-source";
+const SUITE: &str = "test/udev-test.pl";
+
+/// Fetches Debian 12's systemd source package from the Debian mirror (apt's deb-src, with
+/// a private package list so the machine's apt configuration stays as it is) and keeps
+/// `test/udev-test.pl` and `test/sys-script.py` of it in [`DEBIAN_SOURCE`].
+pub fn fetch_debian_source() -> Result<PathBuf> {
+    let dest = PathBuf::from(DEBIAN_SOURCE);
+    if dest.join(SUITE).is_file() {
+        return Ok(dest);
+    }
+    step("fetching Debian's systemd 252 source package (for udev-test.pl)");
+    let work = dest.with_extension("partial");
+    let _ = std::fs::remove_dir_all(&work);
+    let lists = work.join("lists");
+    std::fs::create_dir_all(lists.join("partial"))
+        .map_err(|e| format!("{}: {e}", work.display()))?;
+    let sources = work.join("sources.list");
+    std::fs::write(
+        &sources,
+        "deb-src http://deb.debian.org/debian bookworm main\n\
+         deb-src http://deb.debian.org/debian bookworm-updates main\n\
+         deb-src http://deb.debian.org/debian-security bookworm-security main\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let apt = |args: &[&str]| -> Result<()> {
+        let status = Command::new("apt-get")
+            .arg("-q")
+            .arg(format!("-oDir::Etc::sourcelist={}", sources.display()))
+            .arg("-oDir::Etc::sourceparts=-")
+            .arg(format!("-oDir::State::Lists={}", lists.display()))
+            .args(args)
+            .current_dir(&work)
+            .status()
+            .map_err(|e| format!("cannot run apt-get: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("apt-get {} failed", args.join(" ")))
+        }
+    };
+    apt(&["update"])?;
+    apt(&["source", "--download-only", "systemd"])?;
+    let orig = std::fs::read_dir(&work)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("systemd_") && n.contains(".orig.tar"))
+        })
+        .ok_or("apt-get source systemd left no .orig.tar")?;
+    let ok = Command::new("tar")
+        .arg("-xf")
+        .arg(&orig)
+        .args([
+            "--strip-components=1",
+            "--wildcards",
+            "*/test/udev-test.pl",
+            "*/test/sys-script.py",
+        ])
+        .current_dir(&work)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok || !work.join(SUITE).is_file() {
+        return Err(format!("cannot unpack the suite from {}", orig.display()));
+    }
+    let _ = std::fs::remove_dir_all(&dest);
+    std::fs::create_dir_all(dest.join("test")).map_err(|e| e.to_string())?;
+    for f in [SUITE, "test/sys-script.py"] {
+        std::fs::rename(work.join(f), dest.join(f)).map_err(|e| format!("{f}: {e}"))?;
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(dest)
 }
 
 /// The numbers and descriptions of the tests that reported errors.
@@ -82,12 +165,9 @@ pub fn udev_suite(args: &[String]) -> Result<()> {
             t => tests.push(t.to_string()),
         }
     }
-    let Some(src) = find_source(src) else {
-        eprintln!(
-            "udev-suite: no systemd source (give --systemd PATH, set SYSTEMD_SRC, or put a \
-             clone at ~/.cache/sysmaster/systemd); nothing run"
-        );
-        return Ok(());
+    let src = match find_source(src) {
+        Some(src) => src,
+        None => fetch_debian_source()?,
     };
     if !is_root() {
         return Err("udev-suite needs root (mknod, mount namespaces)".into());

@@ -23,7 +23,8 @@
 //!   them repeat the first result;
 //! - `NAME` applies only to devices with an `IFINDEX`; `SYMLINK` only to devices with a
 //!   device number; `:=` makes NAME, SYMLINK, OWNER, GROUP, MODE, RUN and watch final;
-//! - `TAG` names must be `[A-Za-z0-9_-]`; `TAG=` clears the tags first;
+//! - `TAG` names must be `[A-Za-z0-9_-]` (an empty one is kept, as udevd does); `TAG=`
+//!   clears the tags first;
 //! - `RUN` commands are kept once each (udev keys them by command line).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -774,10 +775,11 @@ impl<'a> State<'a> {
                 if *op == AssignOp::Assign {
                     self.out.tags.clear();
                 }
-                if tag.is_empty()
-                    || !tag
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                // As udevd 252: an empty name passes this check and becomes an empty tag
+                // (which `TAGS=="|foo"` matches); it is never written to the database.
+                if !tag
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
                 {
                     self.note(|| format!("Invalid tag name '{tag}', ignoring"));
                     return;
