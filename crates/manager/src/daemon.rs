@@ -675,13 +675,13 @@ impl Daemon {
     fn all_stopped(&self) -> bool {
         self.engine.is_empty()
             && self.reg.units().all(|u| {
-                // Targets and slices hold nothing: one reached after the stop (the
+                // Targets, slices and devices hold nothing: one reached after the stop (the
                 // objective's `poweroff.target`, `umount.target` once the mounts are
                 // gone, a target whose start job was pending when a force action fired)
                 // must not keep the machine up.
                 (u.active_state().is_inactive_or_failed()
                     || !jobs::Units::can_stop(&self.reg, u.id)
-                    || matches!(u.runtime, Runtime::Simple(_)))
+                    || matches!(u.runtime, Runtime::Simple(_) | Runtime::Device(_)))
                     && !u.populated
             })
     }
@@ -2917,6 +2917,8 @@ impl Daemon {
             .units()
             .filter(|u| !u.active_state().is_inactive_or_failed() || u.populated)
             .filter(|u| jobs::Units::can_stop(&self.reg, u.id))
+            // Devices stay until they go (systemd does not stop device units either).
+            .filter(|u| !matches!(u.runtime, Runtime::Device(_)))
             .map(|u| u.id)
             .collect();
         for u in active {

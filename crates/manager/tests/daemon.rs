@@ -1057,7 +1057,7 @@ fn udev_device(m: &Manager, id: &str, data: Option<&str>) {
 /// test's own.)
 #[test]
 fn device_units_follow_the_udev_database() {
-    let m = Manager::start(&[
+    let mut m = Manager::start(&[
         (
             "w.service",
             "[Unit]\nBindsTo=sys-devices-virtual-net-lo.device\nAfter=sys-devices-virtual-net-lo.device\n\
@@ -1125,4 +1125,8 @@ fn device_units_follow_the_udev_database() {
     assert_eq!(m.states("n.service").0, "active");
     // Stopping a device unit does nothing to the device.
     assert_eq!(m.run(JobVerb::Stop, "dev-null.device"), "done");
+    // A plugged device does not hold the manager's exit.
+    assert_eq!(m.states("dev-null.device").1, "plugged");
+    let status = m.terminate();
+    assert!(status.success(), "{status:?}\n{}", m.log());
 }
