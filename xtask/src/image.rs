@@ -15,7 +15,7 @@ mod e2e;
 const UNITS: &[(&str, &str)] = &[
     (
         "sysinit.target",
-        "[Unit]\nDescription=System Initialization\nDefaultDependencies=no\nWants=hostname.service local-fs.target\nAfter=hostname.service local-fs.target\n",
+        "[Unit]\nDescription=System Initialization\nDefaultDependencies=no\nWants=hostname.service local-fs.target devmaster.service devmaster-trigger.service\nAfter=hostname.service local-fs.target\n",
     ),
     (
         "basic.target",
@@ -67,6 +67,16 @@ const UNITS: &[(&str, &str)] = &[
         "halt.target",
         "[Unit]\nDescription=System Halt\nDefaultDependencies=no\nRequires=shutdown.target\nAfter=shutdown.target\nAllowIsolate=yes\n",
     ),
+    // Devices: devmaster (udevd's role) from the start, then every device present at boot
+    // replayed to it ("coldplug"), as systemd-udevd.service and systemd-udev-trigger.service.
+    (
+        "devmaster.service",
+        "[Unit]\nDescription=Device manager (devmaster)\nDefaultDependencies=no\nBefore=sysinit.target\n[Service]\nType=notify\nExecStart=/usr/lib/sysmaster/devmaster\nRestart=always\nRestartSec=0\nKillMode=mixed\n",
+    ),
+    (
+        "devmaster-trigger.service",
+        "[Unit]\nDescription=Coldplug all devices\nDefaultDependencies=no\nWants=devmaster.service\nAfter=devmaster.service\nBefore=sysinit.target\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/usr/bin/devctl trigger --type=subsystems --action=add\nExecStart=/usr/bin/devctl trigger --type=devices --action=add\n",
+    ),
     (
         "hostname.service",
         "[Unit]\nDescription=Set the host name\nDefaultDependencies=no\nBefore=sysinit.target\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'hostname -F /etc/hostname'\n",
@@ -96,6 +106,7 @@ const APPLETS: &[&str] = &[
     "sh", "ash", "cat", "echo", "ls", "mkdir", "mount", "umount", "sleep", "true", "false", "ps",
     "hostname", "touch", "rm", "ln", "grep", "dmesg", "poweroff", "reboot", "kill", "uname",
     "free", "head", "tail", "wc", "sed", "cut", "env", "id", "stty", "clear", "setsid", "more",
+    "test", "readlink", "insmod", "losetup", "ip",
 ];
 
 /// One cpio "newc" entry.
@@ -167,8 +178,11 @@ impl Cpio {
 }
 
 /// Builds the image and returns its path.
+/// Where Debian keeps udev's rules.
+const UDEV_RULES: &str = "/usr/lib/udev/rules.d";
+
 pub fn build_image() -> Result<PathBuf> {
-    ensure_apt(&[("busybox", "busybox-static")])?;
+    ensure_apt(&[("busybox", "busybox-static"), ("udevadm", "udev")])?;
     let busybox = Path::new("/bin/busybox");
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -201,7 +215,30 @@ pub fn build_image() -> Result<PathBuf> {
     }
     c.file("usr/lib/sysmaster/init", EXEC, &bins.join("sysmaster-init"))?;
     c.file("usr/lib/sysmaster/sysmaster", EXEC, &bins.join("sysmaster"))?;
+    c.file("usr/lib/sysmaster/devmaster", EXEC, &bins.join("devmaster"))?;
     c.file("usr/bin/sctl", EXEC, &bins.join("sctl"))?;
+    c.file("usr/bin/devctl", EXEC, &bins.join("devctl"))?;
+    // Debian's udev rules (package udev, and systemd's own 99-systemd.rules), unchanged.
+    for d in [
+        "usr/lib/udev",
+        "usr/lib/udev/rules.d",
+        "etc/udev",
+        "etc/udev/rules.d",
+    ] {
+        c.add(d, DIR, &[]);
+    }
+    let mut rules: Vec<PathBuf> = std::fs::read_dir(UDEV_RULES)
+        .map_err(|e| format!("{UDEV_RULES}: {e} (package udev)"))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rules"))
+        .collect();
+    rules.sort();
+    for r in &rules {
+        if let Some(name) = r.file_name().and_then(|n| n.to_str()) {
+            c.file(&format!("usr/lib/udev/rules.d/{name}"), FILE, r)?;
+        }
+    }
     c.add("sbin/init", LINK, b"/usr/lib/sysmaster/init");
     for (name, text) in UNITS {
         c.add(
@@ -464,7 +501,7 @@ pub fn boot_test() -> Result<()> {
     eprintln!("demo boot: boot, checks and power-off in {elapsed:.1} s (QEMU, TCG)");
 
     let mut bytes = std::fs::read(&image).map_err(|e| format!("{}: {e}", image.display()))?;
-    bytes.extend_from_slice(&e2e::overlay());
+    bytes.extend_from_slice(&e2e::overlay(&kernel)?);
     let e2e_image = image.with_file_name("initramfs-e2e.cpio");
     std::fs::write(&e2e_image, &bytes).map_err(|e| format!("{}: {e}", e2e_image.display()))?;
     let (status, console, elapsed) = run_vm(&kernel, &e2e_image, "sysmaster.e2e")?;

@@ -214,6 +214,9 @@ fn test() -> Result<()> {
     run("cargo", &["build", "--workspace", "--bins"])?;
     step("cargo test");
     run("cargo", &["test", "--workspace", "--no-fail-fast"])?;
+    // systemd's own rule-engine suite against devmaster's test-rule-runner.
+    ensure_apt(&[("perl", "perl-base"), ("tar", "tar")])?;
+    udev_suite::udev_suite(&[])?;
     // The corpus test's listing of warnings, which cargo test does not show when it passes.
     let target = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -528,6 +531,8 @@ fn bench_build(libc: Libc, target: &Path) -> Result<PathBuf> {
         "sctl",
         "-p",
         "init",
+        "-p",
+        "devmaster",
     ];
     let bins = match libc {
         Libc::Glibc => target.join("release"),
@@ -542,7 +547,7 @@ fn bench_build(libc: Libc, target: &Path) -> Result<PathBuf> {
         libc.name()
     ));
     run("cargo", &args).map_err(|e| format!("the {} build failed: {e}", libc.name()))?;
-    for bin in ["sysmaster", "sctl"] {
+    for bin in ["sysmaster", "sctl", "devmaster", "devctl"] {
         let path = bins.join(bin);
         let size = std::fs::metadata(&path)
             .map_err(|e| format!("{}: {e}", path.display()))?

@@ -10,6 +10,11 @@
 //! `cargo xtask boot` shows stays as it is.
 
 use super::{Cpio, DIR, EXEC, FILE, LINK};
+use crate::Result;
+use std::path::{Path, PathBuf};
+
+/// The UUID and label of the ext4 image the device checks attach to a loop device.
+const FS_UUID: &str = "5e1f0e2e-0000-4000-8000-00000000e2e0";
 
 /// What the script checks, in its order; each one prints `E2E ok NAME` when it holds.
 pub const CHECKS: &[&str] = &[
@@ -27,6 +32,18 @@ pub const CHECKS: &[&str] = &[
     "services-untouched",
     // The new manager controls what it adopted: `sctl stop ticker.service` ends its process.
     "adopted-service-stops",
+    // devmaster runs, the coldplug finished, devices have database entries, and the
+    // serial console is a plugged device unit (Debian's 99-systemd.rules tags it).
+    "devmaster-coldplug",
+    // A loop device with an ext4 file system gets its /dev/disk/by-uuid link (Debian's
+    // 60-persistent-storage.rules + our blkid) and the link is a plugged device unit.
+    "loop-by-uuid",
+    // Debian's unmodified `udevadm info` reads our database of that device.
+    "udevadm-info",
+    // A dummy network interface gets the name a rule gives it (NAME=, rtnetlink).
+    "net-rename",
+    // Debian's unmodified `udevadm monitor --udev` sees our event for it.
+    "udevadm-monitor",
 ];
 
 /// The script `e2e.service` runs, as `/usr/lib/sysmaster/e2e.sh`. Every wait is bounded;
@@ -129,9 +146,54 @@ else
     fail manager-restarted "no new manager answers (old pid $old, now '$(pids_of sysmaster)')"
 fi
 
+# --- devices ------------------------------------------------------------------------------
+uuid=@FS_UUID@
+if wait_for 60 sh -c '[ "$(sctl is-active devmaster-trigger.service)" = active ]' \
+    && [ "$(sctl is-active devmaster.service)" = active ] \
+    && wait_for 60 devctl settle \
+    && [ -n "$(ls /run/udev/data)" ] \
+    && wait_for 10 sh -c '[ "$(sctl show -p SubState --value dev-ttyS0.device)" = plugged ]'; then
+    ok devmaster-coldplug
+else
+    fail devmaster-coldplug "devmaster $(sctl is-active devmaster.service), trigger $(sctl is-active devmaster-trigger.service), dev-ttyS0.device $(sctl show -p SubState --value dev-ttyS0.device), $(ls /run/udev/data | wc -l) db entries"
+fi
+insmod /lib/modules/e2e/loop.ko
+wait_for 10 test -b /dev/loop0
+losetup /dev/loop0 /var/lib/e2e/fs.img
+unit="dev-disk-by\x2duuid-$(echo $uuid | sed 's/-/\\x2d/g').device"
+if wait_for 30 test -L /dev/disk/by-uuid/$uuid \
+    && [ "$(readlink /dev/disk/by-uuid/$uuid)" = ../../loop0 ] \
+    && wait_for 10 sh -c "[ \"\$(sctl show -p SubState --value '$unit')\" = plugged ]"; then
+    ok loop-by-uuid
+else
+    fail loop-by-uuid "link: $(ls -l /dev/disk/by-uuid/ 2>&1), $unit: $(sctl show -p SubState --value "$unit")"
+fi
+info=$(udevadm info /dev/loop0 2>&1)
+if echo "$info" | grep -q "^E: ID_FS_UUID=$uuid\$" && echo "$info" | grep -q "^S: disk/by-uuid/$uuid\$"; then
+    ok udevadm-info
+else
+    fail udevadm-info "$info"
+fi
+insmod /lib/modules/e2e/dummy.ko
+if wait_for 30 ip link show e2enet0 > /dev/null 2>&1; then ok net-rename
+else fail net-rename "$(ip link 2>&1)"; fi
+udevadm monitor --udev --property > /tmp/monitor 2>&1 &
+mon=$!
+sleep 1
+echo change > /sys/class/net/e2enet0/uevent
+if wait_for 20 grep -q '^INTERFACE=e2enet0' /tmp/monitor && grep -q '^ACTION=change' /tmp/monitor; then
+    ok udevadm-monitor
+else
+    fail udevadm-monitor "$(cat /tmp/monitor)"
+fi
+kill $mon
+
 echo "E2E done"
 sctl --no-block reboot
 "#;
+
+/// Renames the dummy interface, as an administrator's rule would.
+const RULES: &str = "SUBSYSTEM==\"net\", ACTION==\"add\", KERNEL==\"dummy0\", NAME=\"e2enet0\"\n";
 
 /// The units of the checks: the one that runs the script, and the service whose processes
 /// fork (one of them into its own session, so that only its cgroup finds it).
@@ -146,8 +208,82 @@ const UNITS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The overlay archive: the script, the units and `e2e.service`'s `.wants` link.
-pub fn overlay() -> Vec<u8> {
+/// The modules the device checks load (`loop`, `dummy`) from the guest kernel's tree.
+fn module(kernel: &Path, name: &str) -> Result<PathBuf> {
+    let version = kernel
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix("vmlinuz-"))
+        .ok_or_else(|| format!("{}: not a vmlinuz-VERSION file", kernel.display()))?;
+    let dir = Path::new("/lib/modules").join(version).join("kernel");
+    let path = ["drivers/block", "drivers/net"]
+        .iter()
+        .map(|d| dir.join(d).join(format!("{name}.ko")))
+        .find(|p| p.exists())
+        .ok_or_else(|| format!("no {name}.ko below {}", dir.display()))?;
+    Ok(path)
+}
+
+/// A small ext4 image with a known UUID (mkfs.ext4, package e2fsprogs).
+fn fs_image() -> Result<Vec<u8>> {
+    crate::ensure_apt(&[("mkfs.ext4", "e2fsprogs")])?;
+    let dir = std::env::temp_dir().join(format!("sysmaster-e2e-fs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let img = dir.join("fs.img");
+    let made = std::process::Command::new("mkfs.ext4")
+        .args(["-q", "-F", "-O", "^has_journal", "-U", FS_UUID, "-L", "e2e"])
+        .arg(&img)
+        .arg("2M")
+        .status()
+        .map_err(|e| format!("cannot run mkfs.ext4: {e}"))?;
+    let bytes = std::fs::read(&img).map_err(|e| format!("{}: {e}", img.display()));
+    let _ = std::fs::remove_dir_all(&dir);
+    if !made.success() {
+        return Err("mkfs.ext4 failed".into());
+    }
+    bytes
+}
+
+/// Debian's `udevadm` and the shared libraries it loads (from `ldd`), at their paths.
+fn udevadm_files() -> Result<Vec<PathBuf>> {
+    let udevadm = PathBuf::from("/usr/bin/udevadm");
+    let out = std::process::Command::new("ldd")
+        .arg(&udevadm)
+        .output()
+        .map_err(|e| format!("cannot run ldd: {e}"))?;
+    let mut files = vec![udevadm];
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux... (0x...)"
+        let path = match line.split_once("=>") {
+            Some((_, rest)) => rest.split_whitespace().next(),
+            None => line.split_whitespace().next(),
+        };
+        if let Some(p) = path.filter(|p| p.starts_with('/')) {
+            files.push(PathBuf::from(p));
+        }
+    }
+    Ok(files)
+}
+
+/// Every directory above `path` (relative, without a leading `/`), outermost first.
+fn parents(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut at = String::new();
+    let parts: Vec<&str> = path.split('/').collect();
+    for part in parts.iter().take(parts.len().saturating_sub(1)) {
+        if !at.is_empty() {
+            at.push('/');
+        }
+        at.push_str(part);
+        out.push(at.clone());
+    }
+    out
+}
+
+/// The overlay archive: the script, the units and `e2e.service`'s `.wants` link, and for
+/// the device checks the guest kernel's `loop` and `dummy` modules, an ext4 image, a rule
+/// and Debian's `udevadm` with its libraries.
+pub fn overlay(kernel: &Path) -> Result<Vec<u8>> {
     let mut c = Cpio {
         bytes: Vec::new(),
         ino: 0,
@@ -162,7 +298,41 @@ pub fn overlay() -> Vec<u8> {
     ] {
         c.add(d, DIR, &[]);
     }
-    c.add("usr/lib/sysmaster/e2e.sh", EXEC, SCRIPT.as_bytes());
+    c.add(
+        "usr/lib/sysmaster/e2e.sh",
+        EXEC,
+        SCRIPT.replace("@FS_UUID@", FS_UUID).as_bytes(),
+    );
+    for d in [
+        "lib",
+        "lib/modules",
+        "lib/modules/e2e",
+        "var",
+        "var/lib",
+        "var/lib/e2e",
+    ] {
+        c.add(d, DIR, &[]);
+    }
+    for m in ["loop", "dummy"] {
+        c.file(
+            &format!("lib/modules/e2e/{m}.ko"),
+            FILE,
+            &module(kernel, m)?,
+        )?;
+    }
+    c.add("var/lib/e2e/fs.img", FILE, &fs_image()?);
+    c.add("etc/udev/rules.d/10-e2e.rules", FILE, RULES.as_bytes());
+    let mut made: Vec<String> = Vec::new();
+    for f in udevadm_files()? {
+        let rel = f.to_string_lossy().trim_start_matches('/').to_string();
+        for d in parents(&rel) {
+            if !made.contains(&d) {
+                c.add(&d, DIR, &[]);
+                made.push(d);
+            }
+        }
+        c.file(&rel, EXEC, &f)?;
+    }
     for (name, text) in UNITS {
         c.add(
             &format!("usr/lib/sysmaster/system/{name}"),
@@ -175,7 +345,7 @@ pub fn overlay() -> Vec<u8> {
         LINK,
         b"../e2e.service",
     );
-    c.finish()
+    Ok(c.finish())
 }
 
 /// What is wrong with an e2e boot's console (`plain`: without colours); empty when all
@@ -275,9 +445,18 @@ mod tests {
 
     #[test]
     fn the_overlay_holds_the_script_and_the_link() {
-        let bytes = overlay();
+        let kernel = super::super::find_kernel().unwrap();
+        let bytes = overlay(&kernel).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         assert!(text.contains("usr/lib/sysmaster/e2e.sh\0"));
+        for f in [
+            "lib/modules/e2e/loop.ko\0",
+            "var/lib/e2e/fs.img\0",
+            "usr/bin/udevadm\0",
+        ] {
+            assert!(text.contains(f), "{f}");
+        }
+        assert!(text.contains(FS_UUID) && !text.contains("@FS_UUID@"));
         assert!(text.contains("multi-user.target.wants/e2e.service\0"));
         assert!(text.contains("TRAILER!!!"));
     }
