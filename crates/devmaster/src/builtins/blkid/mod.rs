@@ -16,9 +16,9 @@
 //! swap (and hibernation signatures), iso9660 (Joliet, High Sierra), LUKS1/2, LVM1/2 PVs;
 //! DOS, GPT and lone protective MBR tables. Everything else libblkid knows (md RAID and other
 //! RAIDs, bcache, exfat, f2fs, udf, squashfs, zfs, BitLocker, ... and the rarer partition
-//! tables) is not recognised. Left out of udev's behaviour: `ID_PART_GPT_AUTO_ROOT_UUID`
-//! (needs the EFI loader's partition variable), CD-ROM multisession offsets and size
-//! corrections (ioctls), and zoned btrfs.
+//! tables) is not recognised. Left out of udev's behaviour: CD-ROM multisession offsets and
+//! size corrections (ioctls), zoned btrfs, and the loop device backing file properties
+//! (systemd 253 and later).
 
 mod area;
 mod btrfs;
@@ -33,6 +33,7 @@ mod ntfs;
 mod partitions;
 mod superblocks;
 mod swap;
+mod vercmp;
 mod vfat;
 mod xfs;
 
@@ -220,6 +221,87 @@ pub fn probe_with(
     }
     sb_values.0.extend(pt_vals.0);
     done(sb_values)
+}
+
+/// The GPT type UUIDs systemd's gpt-auto logic looks for.
+const ESP: &str = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b";
+const XBOOTLDR: &str = "bc13c2ff-59e6-4262-a352-b275fd6f7172";
+/// `SD_GPT_ROOT_NATIVE`: the root partition type of the architecture we run on.
+#[cfg(target_arch = "x86_64")]
+const ROOT_NATIVE: Option<&str> = Some("4f68bce3-e8cd-4db1-96e7-fbcaf984b709");
+#[cfg(target_arch = "x86")]
+const ROOT_NATIVE: Option<&str> = Some("44479540-f297-41b2-9af7-d131d5f0458a");
+#[cfg(target_arch = "aarch64")]
+const ROOT_NATIVE: Option<&str> = Some("b921b045-1df0-41c3-af44-4c6f280d3fae");
+#[cfg(target_arch = "arm")]
+const ROOT_NATIVE: Option<&str> = Some("69dad710-2ce4-4e3c-b16c-21a1d49abed3");
+#[cfg(target_arch = "riscv64")]
+const ROOT_NATIVE: Option<&str> = Some("72ec70a6-cf74-40e6-bd49-4bda08e8f224");
+#[cfg(target_arch = "loongarch64")]
+const ROOT_NATIVE: Option<&str> = Some("77055800-792c-4f94-b39a-98c91b762bb6");
+#[cfg(all(target_arch = "powerpc64", target_endian = "little"))]
+const ROOT_NATIVE: Option<&str> = Some("c31c45e6-3f39-412e-80fb-4809c4980599");
+#[cfg(target_arch = "s390x")]
+const ROOT_NATIVE: Option<&str> = Some("5eead9a9-fe09-4a1e-a1d7-520d00531306");
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "x86",
+    target_arch = "aarch64",
+    target_arch = "arm",
+    target_arch = "riscv64",
+    target_arch = "loongarch64",
+    all(target_arch = "powerpc64", target_endian = "little"),
+    target_arch = "s390x"
+)))]
+const ROOT_NATIVE: Option<&str> = None;
+/// GPT attribute bit 63: not for automatic discovery.
+const GPT_FLAG_NO_AUTO: u64 = 1 << 63;
+/// systemd-boot's EFI variable with the UUID of the partition it was loaded from.
+const LOADER_DEVICE_PART_UUID: &str =
+    "/sys/firmware/efi/efivars/LoaderDevicePartUUID-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f";
+
+/// udev's `find_gpt_root` for a GPT disk: when the ESP or XBOOTLDR partition the boot loader
+/// came from (`loader_part`, the UUID of `LoaderDevicePartUUID`) is on this disk, the UUID of
+/// its root partition for this architecture (the one with the newest label by systemd's
+/// version comparison, skipping those marked "no auto"), for `ID_PART_GPT_AUTO_ROOT_UUID`.
+pub fn gpt_auto_root(
+    read_at: &dyn Fn(u64, usize) -> Option<Vec<u8>>,
+    size: u64,
+    opts: &Options<'_>,
+    loader_part: Option<&str>,
+) -> Option<String> {
+    let root_type = ROOT_NATIVE?;
+    let area_size = size.checked_sub(opts.offset)?;
+    let area = Area::new(read_at, opts.offset, area_size, opts.sector_size);
+    let table = partitions::probe(&area, partitions::Context::default(), true)?.table?;
+    let mut found_loader = false;
+    let mut root: Option<(&str, Option<&[u8]>)> = None;
+    for p in &table.parts {
+        let (Some(uuid), Some(kind)) = (p.uuid.as_deref(), p.type_uuid.as_deref()) else {
+            continue;
+        };
+        let label = (!p.name.is_empty()).then_some(p.name.as_slice());
+        if kind == ESP || kind == XBOOTLDR {
+            found_loader |= loader_part.is_some_and(|l| l.eq_ignore_ascii_case(uuid));
+        } else if kind == root_type && p.flags & GPT_FLAG_NO_AUTO == 0 {
+            let newer = root.is_none_or(|(_, old)| vercmp::strverscmp_improved(label, old).is_gt());
+            if newer {
+                root = Some((uuid, label));
+            }
+        }
+    }
+    root.filter(|_| found_loader)
+        .map(|(uuid, _)| uuid.to_string())
+}
+
+/// The UUID in systemd-boot's `LoaderDevicePartUUID` variable (attributes, then UTF-16LE).
+fn loader_device_part_uuid(system: &dyn System) -> Option<String> {
+    let raw = system.read(LOADER_DEVICE_PART_UUID)?;
+    let text = encode::utf16_to_utf8(raw.get(4..)?, encode::Utf16::Le, raw.len() * 2);
+    let text = String::from_utf8(text).ok()?;
+    let hex: String = text.trim().chars().filter(|&c| c != '-').collect();
+    (text.trim().len() == 36 && hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()))
+        .then(|| text.trim().to_ascii_lowercase())
 }
 
 fn pt_values(pt: &partitions::Found, v: &mut Values) {
@@ -443,6 +525,12 @@ pub fn run(device: &dyn Device, system: &dyn System, args: &[String]) -> Result<
         out.set(key, value);
         if is_root {
             out.set("ID_PART_GPT_AUTO_ROOT", "1");
+        }
+    }
+    if probe.get("PTTYPE") == Some(b"gpt") {
+        let loader = loader_device_part_uuid(system);
+        if let Some(uuid) = gpt_auto_root(&read, size, &opts, loader.as_deref()) {
+            out.set("ID_PART_GPT_AUTO_ROOT_UUID", uuid);
         }
     }
     Ok(out)

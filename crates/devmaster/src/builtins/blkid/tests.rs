@@ -918,15 +918,17 @@ impl Device for FakeDev {
     }
 }
 
-/// Device nodes backed by images; every read is logged.
+/// Device nodes backed by images (every read is logged) and whole files.
+#[derive(Default)]
 struct FakeSystem {
     nodes: BTreeMap<String, Vec<u8>>,
+    files: BTreeMap<String, Vec<u8>>,
     reads: RefCell<Vec<String>>,
 }
 
 impl System for FakeSystem {
-    fn read(&self, _: &str) -> Option<Vec<u8>> {
-        None
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        self.files.get(path).cloned()
     }
     fn read_dir(&self, _: &str) -> Option<Vec<String>> {
         None
@@ -960,7 +962,7 @@ fn run_on_a_partition_of_a_gpt_disk() {
             }),
         ]
         .into(),
-        reads: RefCell::new(Vec::new()),
+        ..FakeSystem::default()
     };
     let dev = FakeDev {
         node: Some("/dev/vda1".into()),
@@ -1030,6 +1032,81 @@ fn run_on_a_partition_of_a_gpt_disk() {
     assert!(run(&gone, &sys, &[]).is_err());
     // A bad option is an error.
     assert!(run(whole, &sys, &["--offset=x".to_string()]).is_err());
+}
+
+/// A GUID in its on-disk byte order.
+fn guid(text: &str) -> [u8; 16] {
+    let hex: Vec<u8> = text
+        .split('-')
+        .collect::<String>()
+        .as_bytes()
+        .chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
+        .collect();
+    let mut g: [u8; 16] = hex.try_into().unwrap();
+    g[0..4].reverse();
+    g[4..6].reverse();
+    g[6..8].reverse();
+    g
+}
+
+#[test]
+fn gpt_auto_root_of_the_boot_disk() {
+    let esp = guid(ESP);
+    let root = guid(ROOT_NATIVE.unwrap());
+    // Entries get the unique GUIDs 01..01, 02..02, ...: the ESP is the first.
+    let disk = gpt(
+        8192,
+        &[
+            (esp, 2048, 2559, "ESP", 0),
+            (root, 2560, 3071, "root-1.2", 0),
+            (root, 3072, 3583, "root-1.10", 0),
+            (root, 3584, 4095, "root-9", GPT_FLAG_NO_AUTO),
+            (root, 4096, 4607, "root-1.3", 0),
+        ],
+    );
+    let efivar = |uuid: &str| {
+        let mut v = vec![7, 0, 0, 0];
+        v.extend(uuid.encode_utf16().chain([0]).flat_map(u16::to_le_bytes));
+        v
+    };
+    let dev = FakeDev {
+        node: Some("/dev/sda".into()),
+        devnum: Some((8, 0)),
+        attrs: attrs(&[("size", "8192")]),
+        ..FakeDev::default()
+    };
+    let mut sys = FakeSystem {
+        nodes: [("/dev/sda".to_string(), disk.0)].into(),
+        files: [(
+            LOADER_DEVICE_PART_UUID.to_string(),
+            efivar("01010101-0101-0101-0101-010101010101"),
+        )]
+        .into(),
+        ..FakeSystem::default()
+    };
+    let out = run(&dev, &sys, &[]).unwrap();
+    assert_eq!(
+        out.properties.last(),
+        Some(&(
+            "ID_PART_GPT_AUTO_ROOT_UUID".to_string(),
+            Some("03030303-0303-0303-0303-030303030303".to_string())
+        )),
+        "the root with the newest label, not the one marked no-auto"
+    );
+    // Booted from an ESP on another disk, or not by systemd-boot: nothing.
+    sys.files.insert(
+        LOADER_DEVICE_PART_UUID.into(),
+        efivar("AAAAAAAA-0101-0101-0101-010101010101"),
+    );
+    let out = run(&dev, &sys, &[]).unwrap();
+    assert!(!out
+        .properties
+        .iter()
+        .any(|(k, _)| k == "ID_PART_GPT_AUTO_ROOT_UUID"));
+    sys.files.clear();
+    let out = run(&dev, &sys, &[]).unwrap();
+    assert_eq!(out.properties.len(), 2, "{:?}", out.properties);
 }
 
 /// The valid images the proptest mutates (built once).
@@ -1113,6 +1190,16 @@ proptest! {
                 prop_assert!(!v.contains('\0'));
             }
         }
+    }
+
+    /// The version comparison ends on any input and is antisymmetric.
+    #[test]
+    fn version_comparison_is_total(
+        a in proptest::collection::vec(any::<u8>(), 0..40),
+        b in proptest::collection::vec(any::<u8>(), 0..40),
+    ) {
+        let ab = vercmp::strverscmp_improved(Some(&a), Some(&b));
+        prop_assert_eq!(ab, vercmp::strverscmp_improved(Some(&b), Some(&a)).reverse());
     }
 
     /// The encoders accept any bytes and stay within udev's buffer.
