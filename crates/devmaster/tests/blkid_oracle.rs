@@ -6,6 +6,11 @@
 //! e2fsprogs, xfsprogs, btrfs-progs, dosfstools, ntfs-3g, genisoimage, xorriso,
 //! cryptsetup-bin.
 //!
+//! One more test, ignored by default since it needs root and loop devices, runs our `run`
+//! on real loop devices and their partitions against systemd 252's own
+//! `udevadm test-builtin blkid` (packages udev, mount):
+//! `cargo test -p devmaster --test blkid_oracle -- --ignored`.
+//!
 //! What is compared: every property udev 252's builtin sets, in order. `blkid -o udev`
 //! prints the same names, plus some udev does not set (`ID_FS_SEC_TYPE`, `ID_FS_BLOCK_SIZE`,
 //! `ID_FS_LABEL_FATBOOT`, ...), which are dropped; and it escapes ID_FS_TYPE and
@@ -739,4 +744,198 @@ fn two_file_systems_are_ambivalent() {
     .unwrap();
     assert_eq!(got, want);
     assert_eq!(get(&got, "ID_FS_LABEL"), Some("inner"));
+}
+
+/// The real `System`: files and device nodes of this machine.
+struct Host;
+
+impl devmaster::builtins::System for Host {
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        fs::read(path).ok()
+    }
+    fn read_dir(&self, _: &str) -> Option<Vec<String>> {
+        None
+    }
+    fn read_at(&self, path: &str, offset: u64, len: usize) -> Option<Vec<u8>> {
+        let f = File::open(path).ok()?;
+        let mut buf = vec![0; len];
+        let mut got = 0;
+        while got < len {
+            match f.read_at(&mut buf[got..], offset + got as u64) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(_) => return None,
+            }
+        }
+        buf.truncate(got);
+        Some(buf)
+    }
+}
+
+/// `udevadm test-builtin` of systemd 252 against our `run` on a loop device: the
+/// properties, in order (the loop backing-file properties of later systemd aside). Returns
+/// how many there were.
+fn compare_with_udevadm(sysname: &str, command: &str) -> usize {
+    let out = Command::new(tool("udevadm", "udev"))
+        .args([
+            "test-builtin",
+            command,
+            &format!("/sys/class/block/{sysname}"),
+        ])
+        .output()
+        .unwrap();
+    let want: Props = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("ID_") && !l.starts_with("ID_LOOP"))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let tree = devmaster::device::SysfsTree::new("/sys");
+    let dev = tree.device(&format!("/class/block/{sysname}")).unwrap();
+    let words: Vec<String> = command.split_whitespace().map(String::from).collect();
+    let got = devmaster::builtins::blkid::run(&dev, &Host, &words);
+    if out.status.success() {
+        let got: Props = got
+            .unwrap()
+            .properties
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap_or_default()))
+            .collect();
+        assert_eq!(got, want, "{sysname}: {command}");
+    } else {
+        assert!(got.is_err(), "udevadm failed on {sysname}, we gave {got:?}");
+    }
+    want.len()
+}
+
+/// Attaches an image to a loop device with its partitions (`partx -a`, which works where
+/// the kernel's partition scan of loop devices does not show), runs `f`, detaches it.
+fn with_loop(img: &Path, f: impl FnOnce(&str, &[String])) {
+    let out = Command::new(tool("losetup", "mount"))
+        .args(["-f", "--show", path_str(img)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "losetup: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let node = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let _ = Command::new(tool("partx", "util-linux"))
+        .args(["-a", &node])
+        .output();
+    let name = node.trim_start_matches("/dev/").to_string();
+    let mut parts: Vec<String> = fs::read_dir("/sys/class/block")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(&format!("{name}p")))
+        .collect();
+    parts.sort();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&name, &parts)));
+    let _ = Command::new(tool("partx", "util-linux"))
+        .args(["-d", &node])
+        .output();
+    let _ = Command::new(tool("losetup", "mount"))
+        .args(["-d", &node])
+        .output();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+#[test]
+#[ignore = "needs root, loop devices and udevadm: cargo test --test blkid_oracle -- --ignored"]
+fn same_as_udevadm_test_builtin_on_loop_devices() {
+    let d = tempfile::tempdir().unwrap();
+    // A GPT disk with an ESP (FAT), a Linux partition (ext4) and a root partition.
+    let disk = image(d.path(), "gpt.img", 64 << 20);
+    sh(
+        "sgdisk",
+        "gdisk",
+        &[
+            "-n",
+            "1:2048:+8M",
+            "-c",
+            "1:my part é",
+            "-t",
+            "1:ef00",
+            "-n",
+            "2:0:+16M",
+            "-c",
+            "2:data",
+            "-A",
+            "2:set:60",
+            "-n",
+            "3:0:+8M",
+            "-c",
+            "3:root-1.2",
+            "-t",
+            "3:8304",
+            path_str(&disk),
+        ],
+    );
+    let fat = image(d.path(), "esp.img", 8 << 20);
+    sh("mkfs.vfat", "dosfstools", &["-n", "ESP", path_str(&fat)]);
+    put(&disk, 2048, &fat);
+    let ext = image(d.path(), "ext.img", 16 << 20);
+    sh(
+        "mkfs.ext4",
+        "e2fsprogs",
+        &["-q", "-F", "-L", LABEL, path_str(&ext)],
+    );
+    let (_, start, _) = partx_entry(&disk, 2, (0, 0));
+    put(&disk, start, &ext);
+    with_loop(&disk, |disk, parts| {
+        assert_eq!(parts.len(), 3, "{parts:?}");
+        assert_eq!(compare_with_udevadm(disk, "blkid"), 2);
+        for p in parts {
+            assert!(compare_with_udevadm(p, "blkid") >= 8, "{p}");
+            compare_with_udevadm(p, "blkid --noraid");
+        }
+    });
+    // A DOS disk with a logical partition; the extended partition's device.
+    let dos = image(d.path(), "dos.img", 64 << 20);
+    let mut child = Command::new(tool("sfdisk", "fdisk"))
+        .args(["-q", path_str(&dos)])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            b"label: dos\nlabel-id: 0xcafe0001\nstart=2048, size=16384, type=83, bootable\n\
+              start=18432, size=2048, type=c\nstart=20480, type=5\nsize=16384, type=83\n",
+        )
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let ext8 = image(d.path(), "ext8.img", 8 << 20);
+    sh(
+        "mkfs.ext3",
+        "e2fsprogs",
+        &["-q", "-F", "-L", "p1", path_str(&ext8)],
+    );
+    put(&dos, 2048, &ext8);
+    with_loop(&dos, |disk, parts| {
+        assert_eq!(parts.len(), 4, "{parts:?}");
+        assert_eq!(compare_with_udevadm(disk, "blkid"), 2);
+        for p in parts {
+            assert!(compare_with_udevadm(p, "blkid") >= 7, "{p}");
+        }
+    });
+    // File systems on whole devices, with options.
+    let swap = image(d.path(), "swap.img", 4 << 20);
+    sh("mkswap", "util-linux", &["-L", "sw lab", path_str(&swap)]);
+    with_loop(&swap, |dev, _| {
+        assert_eq!(compare_with_udevadm(dev, "blkid"), 7)
+    });
+    let outer = image(d.path(), "outer.img", 32 << 20);
+    put(&outer, 2048, &ext);
+    with_loop(&outer, |dev, _| {
+        assert_eq!(compare_with_udevadm(dev, "blkid --offset=1048576"), 7);
+        assert_eq!(compare_with_udevadm(dev, "blkid -o 0x100000"), 7);
+        assert_eq!(compare_with_udevadm(dev, "blkid"), 0);
+    });
 }
