@@ -145,8 +145,130 @@ pub fn recv(socket: BorrowedFd, buf: &mut [u8]) -> io::Result<Option<Packet>> {
     }))
 }
 
+/// A `sockaddr_un` for a file system path; fails for a path too long for `sun_path`.
+fn unix_address(path: &std::path::Path) -> io::Result<(libc::sockaddr_un, libc::socklen_t)> {
+    use std::os::unix::ffi::OsStrExt;
+    // SAFETY: sockaddr_un is plain old data; zeroed is a valid value.
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    let bytes = path.as_os_str().as_bytes();
+    if bytes.is_empty() || bytes.len() >= addr.sun_path.len() || bytes.contains(&0) {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    for (dst, src) in addr.sun_path.iter_mut().zip(bytes) {
+        *dst = *src as libc::c_char;
+    }
+    let len = std::mem::size_of::<libc::sa_family_t>() + bytes.len() + 1;
+    Ok((addr, len as libc::socklen_t))
+}
+
+fn socket() -> io::Result<OwnedFd> {
+    // SAFETY: socket takes integers and returns a new descriptor or -1.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+            0,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just returned this descriptor; nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// A non-blocking, close-on-exec seqpacket socket listening at `path` (a stale socket
+/// file there is replaced), as udevd's `/run/udev/control`.
+pub fn listen(path: &std::path::Path) -> io::Result<OwnedFd> {
+    let (addr, len) = unix_address(path)?;
+    let fd = socket()?;
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    // SAFETY: addr is a valid sockaddr_un of `len` bytes.
+    let r = unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&addr as *const libc::sockaddr_un).cast(),
+            len,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: listen takes integers.
+    if unsafe { libc::listen(fd.as_raw_fd(), libc::SOMAXCONN) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(fd)
+}
+
+/// Accepts one connection (non-blocking, close-on-exec); `Ok(None)` when none waits.
+pub fn accept(listener: BorrowedFd) -> io::Result<Option<OwnedFd>> {
+    // SAFETY: accept4 with null address pointers returns a new descriptor or -1.
+    let fd = unsafe {
+        libc::accept4(
+            listener.as_raw_fd(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+        )
+    };
+    if fd < 0 {
+        let e = io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::EAGAIN) | Some(libc::EINTR) | Some(libc::ECONNABORTED) => Ok(None),
+            _ => Err(e),
+        };
+    }
+    // SAFETY: the kernel just returned this descriptor; nobody else owns it.
+    Ok(Some(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
+/// Connects a non-blocking, close-on-exec seqpacket socket to `path`.
+pub fn connect(path: &std::path::Path) -> io::Result<OwnedFd> {
+    let (addr, len) = unix_address(path)?;
+    let fd = socket()?;
+    // SAFETY: addr is a valid sockaddr_un of `len` bytes.
+    let r = unsafe {
+        libc::connect(
+            fd.as_raw_fd(),
+            (&addr as *const libc::sockaddr_un).cast(),
+            len,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(fd)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn listen_accept_connect_on_a_path() {
+        let dir = std::env::temp_dir().join(format!("seqpacket-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("control");
+        std::fs::write(&path, "stale").unwrap();
+        let l = listen(&path).unwrap();
+        assert!(accept(l.as_fd()).unwrap().is_none());
+        let c = connect(&path).unwrap();
+        let s = accept(l.as_fd()).unwrap().unwrap();
+        send(c.as_fd(), &[1u8; 280], None).unwrap();
+        let mut buf = [0u8; 512];
+        let p = recv(s.as_fd(), &mut buf).unwrap().unwrap();
+        assert_eq!(p.len, 280);
+        drop(s);
+        assert_eq!(recv(c.as_fd(), &mut buf).unwrap().unwrap().len, 0);
+        assert!(listen(&dir.join("x".repeat(200))).is_err());
+        drop(l);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(connect(&path).is_err());
+    }
+
     use super::*;
     use std::io::{Read, Write};
     use std::os::fd::AsFd;
