@@ -462,19 +462,63 @@ pub fn cleanup_db(run: &Path) {
     cleanup_dir(&run.join("static_node-tags"), 0, 2);
 }
 
-/// Waits until `d` has a database entry (re-reading it), at most `timeout` µs.
-fn wait_for_initialization(env: &Env, d: Dev, timeout: u64) -> Option<Dev> {
+/// `device_wait_for_initialization`: `d` itself when it has a database entry (checked
+/// again once the monitor listens), else the device of the first udev event (not a
+/// "remove") for its sysname, as that event carries it; `Err` with the message after
+/// `timeout` µs.
+fn wait_for_initialization(env: &Env, mut d: Dev, timeout: u64) -> Result<Dev, String> {
+    use std::os::fd::AsRawFd;
+    if d.is_initialized() {
+        return Ok(d);
+    }
+    let failed = |what: &str, e: std::io::Error| {
+        format!("{what}: {}", strerror(e.raw_os_error().unwrap_or(5)))
+    };
+    let monitor = sys::netlink::UeventSocket::open(sys::netlink::Group::Udev)
+        .map_err(|e| failed("Failed to acquire monitor", e))?;
+    let mut filter = devproto::monitor::Filter::new();
+    if let Some(sub) = d.subsystem() {
+        filter.match_subsystem(&sub, None);
+    }
+    if d.is_initialized() {
+        return Ok(d);
+    }
+    let sysname = d.sysname();
     let deadline = super::wait::Deadline::after(timeout);
-    let monitor = sys::netlink::UeventSocket::open(sys::netlink::Group::Udev).ok();
+    let mut buf = Vec::new();
     loop {
-        let mut fresh = Dev::from_syspath(env, &d.syspath).ok()?;
-        if fresh.is_initialized() {
-            return Some(fresh);
+        while let Ok(Some(sender)) = monitor.recv(&mut buf) {
+            if sender.uid != 0 || !matches!(filter.accept(&buf), Ok(Some(_))) {
+                continue;
+            }
+            let Some(props) = super::monitor::ordered_properties(&buf) else {
+                continue;
+            };
+            let ev = Dev::from_event(env, &props);
+            let action = props
+                .iter()
+                .find(|(k, _)| k == "ACTION")
+                .map(|(_, v)| v.as_str());
+            if action != Some("remove") && ev.sysname() == sysname {
+                return Ok(ev);
+            }
         }
         if deadline.passed() {
-            return None;
+            return Err(format!(
+                "Failed to wait for device to be initialized: {}",
+                strerror(110)
+            ));
         }
-        super::wait::sleep_or_event(monitor.as_ref(), deadline.ms_left(250));
+        let mut fds = [sys::event::PollFd::new(
+            monitor.as_raw_fd(),
+            sys::event::READABLE,
+        )];
+        let ms = if deadline.infinite() {
+            None
+        } else {
+            Some(deadline.ms_left(u32::MAX))
+        };
+        let _ = sys::event::poll(&mut fds, ms);
     }
 }
 
@@ -620,8 +664,8 @@ pub fn main(env: &Env, args: &[String], io: &mut Io) -> i32 {
         };
         if wait > 0 {
             match wait_for_initialization(env, d, wait) {
-                Some(w) => d = w,
-                None => return 1,
+                Ok(w) => d = w,
+                Err(e) => return io.fail(e),
             }
         }
         match action {

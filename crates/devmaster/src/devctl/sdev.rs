@@ -474,7 +474,6 @@ impl Dev {
         d.db_loaded = true;
         d.sealed = true;
         d.subsystem = Some(None);
-        d.driver = Some(None);
         let (mut major, mut minor) = (None, None);
         for (k, v) in props {
             match k.as_str() {
