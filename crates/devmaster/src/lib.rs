@@ -17,6 +17,7 @@
 
 pub mod builtins;
 pub mod daemon;
+pub mod devctl;
 pub mod device;
 pub mod engine;
 pub mod rules;
