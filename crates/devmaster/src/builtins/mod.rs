@@ -178,6 +178,7 @@ pub fn run(
         B::UsbId => usb_id::run(device, system, &args),
         B::Keyboard => keyboard::run(device, system, &args),
         B::Kmod => kmod::run(device, system, &args),
+        B::Blkid => blkid::run(device, system, &args),
         other => Err(format!("builtin {} is not available yet", other.name())),
     }
 }
