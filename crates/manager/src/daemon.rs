@@ -984,21 +984,31 @@ impl Daemon {
 
     fn read_notifications(&mut self) {
         for _ in 0..256 {
-            match self.notify.recv() {
+            // Each message is recorded before it leaves the socket: READY=1 read by a
+            // manager that dies before writing the state would otherwise be lost for good.
+            match self.notify.peek() {
                 Ok(Some(n)) => {
                     // File descriptors (FDSTORE=1) are not kept yet: they close here.
                     match self.unit_of_sender(n.pid) {
-                        Some(u) => self.events.push_back((
-                            u,
-                            Event::Notify {
-                                pid: n.pid,
-                                message: n.text,
-                            },
-                        )),
+                        Some(u) => {
+                            self.events.push_back((
+                                u,
+                                Event::Notify {
+                                    pid: n.pid,
+                                    message: n.text,
+                                },
+                            ));
+                            self.drain_events();
+                            self.persist();
+                        }
                         None => eprintln!(
                             "sysmaster: notification from PID {} which belongs to no unit, ignoring",
                             n.pid
                         ),
+                    }
+                    if let Err(e) = self.notify.discard() {
+                        eprintln!("sysmaster: notify socket: {e}");
+                        break;
                     }
                 }
                 Ok(None) => break,
@@ -1008,11 +1018,6 @@ impl Daemon {
                 }
             }
         }
-        self.drain_events();
-        // A notification is read once: what it changed (READY=1) is written at once, not
-        // at the end of a turn that may be long, so that a manager killed meanwhile loses
-        // it only within this short window.
-        self.persist();
     }
 
     /// The unit a notification comes from: the owner of the pid, else the unit whose

@@ -71,7 +71,7 @@ impl NotifySocket {
     /// systemd drops them.
     pub fn recv(&self) -> io::Result<Option<Notification>> {
         loop {
-            match self.recv_one()? {
+            match self.recv_one(0)? {
                 Received::Nothing => return Ok(None),
                 Received::Dropped => continue,
                 Received::Message(n) => return Ok(Some(n)),
@@ -79,7 +79,26 @@ impl NotifySocket {
         }
     }
 
-    fn recv_one(&self) -> io::Result<Received> {
+    /// The next message like [`NotifySocket::recv`], but left in the socket until
+    /// [`NotifySocket::discard`]: a reader that dies before it has recorded what the message
+    /// changed leaves it to its successor. (Passed fds arrive as copies each time.)
+    pub fn peek(&self) -> io::Result<Option<Notification>> {
+        loop {
+            match self.recv_one(libc::MSG_PEEK)? {
+                Received::Nothing => return Ok(None),
+                // A message recv would drop is consumed here, or it would be peeked forever.
+                Received::Dropped => self.discard()?,
+                Received::Message(n) => return Ok(Some(n)),
+            }
+        }
+    }
+
+    /// Removes the message at the head of the socket (the one [`NotifySocket::peek`] gave).
+    pub fn discard(&self) -> io::Result<()> {
+        self.recv_one(0).map(|_| ())
+    }
+
+    fn recv_one(&self, flags: libc::c_int) -> io::Result<Received> {
         let mut buf = [0u8; MAX_NOTIFY];
         // Room for one SCM_CREDENTIALS and one SCM_RIGHTS with MAX_FDS descriptors.
         let mut control = [0u64; 64];
@@ -98,7 +117,7 @@ impl NotifySocket {
             libc::recvmsg(
                 self.socket.as_raw_fd(),
                 &mut msg,
-                libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC | libc::MSG_TRUNC,
+                libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC | libc::MSG_TRUNC | flags,
             )
         };
         if n < 0 {
@@ -163,6 +182,26 @@ enum Received {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A peeked message stays until discarded; the next one follows.
+    #[test]
+    fn peeked_messages_stay_until_discarded() {
+        let dir = std::env::temp_dir().join(format!("sys-notify-peek-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("notify");
+        let server = NotifySocket::bind(&path).unwrap();
+        assert!(server.peek().unwrap().is_none());
+        let client = UnixDatagram::unbound().unwrap();
+        client.send_to(b"READY=1", &path).unwrap();
+        client.send_to(b"STATUS=second", &path).unwrap();
+        assert_eq!(server.peek().unwrap().unwrap().text, "READY=1");
+        assert_eq!(server.peek().unwrap().unwrap().text, "READY=1");
+        server.discard().unwrap();
+        assert_eq!(server.peek().unwrap().unwrap().text, "STATUS=second");
+        server.discard().unwrap();
+        assert!(server.peek().unwrap().is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn receives_text_credentials_and_fds() {
