@@ -9,7 +9,10 @@
 use crate::{bench_build, ensure_apt, step, Libc, Result};
 use std::path::{Path, PathBuf};
 
+mod coldplug;
 mod e2e;
+
+pub use coldplug::bench_coldplug;
 
 /// The base units: what a minimal system needs to reach multi-user.target and to go down.
 const UNITS: &[(&str, &str)] = &[
@@ -391,6 +394,16 @@ fn qemu_command(kernel: &Path, image: &Path, mode: &str) -> std::process::Comman
 /// kept: QEMU's exit status (`None` when it was killed at the deadline), the console, and
 /// the seconds it took.
 fn run_vm(kernel: &Path, image: &Path, mode: &str) -> Result<(Option<bool>, String, f64)> {
+    run_vm_for(kernel, image, mode, 180)
+}
+
+/// [`run_vm`] with its own deadline in seconds.
+fn run_vm_for(
+    kernel: &Path,
+    image: &Path,
+    mode: &str,
+    deadline: u64,
+) -> Result<(Option<bool>, String, f64)> {
     let mut child = qemu_command(kernel, image, mode)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -410,7 +423,7 @@ fn run_vm(kernel: &Path, image: &Path, mode: &str) -> Result<(Option<bool>, Stri
         if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
             break Some(s.success());
         }
-        if started.elapsed() > std::time::Duration::from_secs(180) {
+        if started.elapsed() > std::time::Duration::from_secs(deadline) {
             let _ = child.kill();
             let _ = child.wait();
             break None;

@@ -15,6 +15,8 @@
 //!   manager's memory and start/stop/reload times with N generated units, against the cost
 //!   of spawning the same processes directly, built against glibc, static musl, or both
 //!   (see [`bench_manager`]).
+//! - `cargo xtask bench-coldplug [--runs K]`: devmaster's coldplug against Debian's
+//!   systemd-udevd in the same VM, same rules; writes `docs/coldplug.md`.
 //! - `cargo xtask udev-suite [--systemd PATH] [--rev REV] [TEST...]`: systemd 252's
 //!   rule-engine suite against `devmaster test-rule-runner` (see [`udev_suite`]).
 
@@ -42,10 +44,11 @@ fn main() -> ExitCode {
         Some("image") => image::build_image().map(|_| ()),
         Some("boot") => image::boot(args.get(1..).unwrap_or_default()),
         Some("boot-test") => image::boot_test(),
+        Some("bench-coldplug") => image::bench_coldplug(args.get(1..).unwrap_or_default()),
         Some("container-test") => container::container_test(),
         Some("rootfs") => rootfs::debian_rootfs().map(|p| println!("{}", p.display())),
         Some("udev-suite") => udev_suite::udev_suite(args.get(1..).unwrap_or_default()),
-        _ => Err("usage: cargo xtask <boot|test|demo|image|boot-test|container-test|rootfs|bench|bench-manager|bench-recovery>\n  boot [--shell] [--verbose]  boot a QEMU VM with sysmaster as PID 1 (the main job)\n  test  run the whole test suite (what CI runs)\n  demo  the manager on examples/units, without a VM\n  image  build the initramfs\n  boot-test  the end-to-end VM tests alone (two boots)\n  container-test  our PID 1 in a container over Debian's root filesystem, with Debian's ssh.service and cron.service\n  rootfs  build (or find) the cached Debian root filesystem and print its path\n  bench [--units 0,100,1000] [--runs K] [--init both|systemd|sysmaster]  sysmaster against Debian's systemd as PID 1 of the same VM; writes docs/benchmarks.md\n  bench-manager [--units N] [--runs K] [--musl | --compare]  the manager's memory and start/stop times (glibc, static musl, or both)\n  bench-recovery [--units N] [--kills K] [--musl]  time from a manager SIGKILL until the next one answers, under our PID 1".to_string()),
+        _ => Err("usage: cargo xtask <boot|test|demo|image|boot-test|container-test|rootfs|bench|bench-manager|bench-recovery|bench-coldplug|udev-suite>\n  boot [--shell] [--verbose]  boot a QEMU VM with sysmaster as PID 1 (the main job)\n  test  run the whole test suite (what CI runs)\n  demo  the manager on examples/units, without a VM\n  image  build the initramfs\n  boot-test  the end-to-end VM tests alone (two boots)\n  container-test  our PID 1 in a container over Debian's root filesystem, with Debian's ssh.service and cron.service\n  rootfs  build (or find) the cached Debian root filesystem and print its path\n  bench [--units 0,100,1000] [--runs K] [--init both|systemd|sysmaster]  sysmaster against Debian's systemd as PID 1 of the same VM; writes docs/benchmarks.md\n  bench-manager [--units N] [--runs K] [--musl | --compare]  the manager's memory and start/stop times (glibc, static musl, or both)\n  bench-recovery [--units N] [--kills K] [--musl]  time from a manager SIGKILL until the next one answers, under our PID 1\n  bench-coldplug [--runs K]  devmaster's coldplug against systemd-udevd in the same VM; writes docs/coldplug.md\n  udev-suite [--systemd PATH] [TEST...]  systemd 252's udev-test.pl against devmaster test-rule-runner".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
