@@ -1077,6 +1077,14 @@ fn mutated_images_agree_with_blkid() {
         sh("cryptsetup", "cryptsetup-bin", &args);
         images.push((img, vec![(0, 1024), (0x4000, 1024), (0, 64 * 1024)]));
     }
+    for (version, at) in [
+        ("0.90", (4 << 20) - 0x10000),
+        ("1.0", (4 << 20) - 0x2000),
+        ("1.2", 0x1000),
+    ] {
+        let img = md_member(d.path(), version, 4 << 20, None);
+        images.push((img, vec![(at, 256)]));
+    }
     let pv = image(d.path(), "pv.img", 4 << 20);
     File::options()
         .write(true)
@@ -1192,4 +1200,87 @@ fn mutated_images_agree_with_blkid() {
         }
     }
     assert_eq!(compared, rounds);
+}
+
+/// Writes an md superblock of metadata `version` into a `size`-byte image (the layouts of
+/// the kernel's md_p.h; mdadm cannot run in an unprivileged test). A 0.90 array uses all
+/// the space before its superblock, or `array_kib`.
+fn md_member(dir: &Path, version: &str, size: u64, array_kib: Option<u32>) -> PathBuf {
+    let img = image(dir, &format!("md{version}.img"), size);
+    let f = File::options().write(true).open(&img).unwrap();
+    let set_uuid = *b"\x3a\x1b\x2c\x4d\x5e\x6f\x70\x81\x92\xa3\xb4\xc5\xd6\xe7\xf8\x09";
+    if version == "0.90" {
+        let off = (size & !0xffff) - 0x10000;
+        let mut sb = vec![0u8; 4096];
+        let mut le = |at: usize, v: u32| sb[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        le(0, 0xa92b_4efc);
+        le(8, 90);
+        le(28, 1); // level
+        le(32, array_kib.unwrap_or(((off >> 10) - 64) as u32));
+        le(36, 2);
+        le(40, 2);
+        sb[20..24].copy_from_slice(&set_uuid[0..4]);
+        sb[52..64].copy_from_slice(&set_uuid[4..16]);
+        f.write_all_at(&sb, off).unwrap();
+    } else {
+        let off = match version {
+            "1.0" => (size & !0xfff) - 0x2000,
+            "1.1" => 0,
+            _ => 0x1000,
+        };
+        let mut sb = vec![0u8; 256];
+        sb[0..4].copy_from_slice(&0xa92b_4efcu32.to_le_bytes());
+        sb[4..8].copy_from_slice(&1u32.to_le_bytes());
+        sb[16..32].copy_from_slice(&set_uuid);
+        sb[32..45].copy_from_slice(b"host:my array");
+        sb[144..152].copy_from_slice(&(off >> 9).to_le_bytes());
+        sb[168..184].copy_from_slice(&[0x11; 16]);
+        f.write_all_at(&sb, off).unwrap();
+    }
+    img
+}
+
+#[test]
+fn md_raid_members() {
+    let d = tempfile::tempdir().unwrap();
+    for version in ["0.90", "1.0", "1.1", "1.2"] {
+        let img = md_member(d.path(), version, 8 << 20, None);
+        let got = check(&img, "linux_raid_member");
+        let want_version = if version == "0.90" { "0.90.0" } else { version };
+        assert_eq!(get(&got, "ID_FS_VERSION"), Some(want_version));
+        assert_eq!(get(&got, "ID_FS_USAGE"), Some("raid"));
+        if version != "0.90" {
+            assert_eq!(get(&got, "ID_FS_LABEL"), Some("host:my_array"));
+        }
+        // --noraid hides it, for both.
+        let plain = ours(
+            &img,
+            Options {
+                noraid: true,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(plain, vec![]);
+    }
+    // Metadata 0.90 at the end of a disk whose last partition reaches the end: on the whole
+    // disk it belongs to the partition, so the disk shows its table only.
+    let img = md_member(d.path(), "0.90", 8 << 20, Some(4096));
+    let mut child = Command::new(tool("sfdisk", "fdisk"))
+        .args(["-q", path_str(&img)])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"label: dos\nstart=2048, type=fd\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let got = ours(&img, Options::default()).unwrap();
+    assert_eq!(got, blkid(&img, &[]).unwrap());
+    assert_eq!(get(&got, "ID_FS_TYPE"), None, "{got:?}");
+    assert_eq!(get(&got, "ID_PART_TABLE_TYPE"), Some("dos"));
 }

@@ -9,7 +9,7 @@
 
 use super::area::{cstr, Area};
 use super::encode::{ltrim, rtrim, utf16_to_utf8, Utf16};
-use super::{btrfs, ext, iso9660, luks, lvm, ntfs, swap, vfat, xfs};
+use super::{btrfs, ext, iso9660, luks, lvm, ntfs, raid, swap, vfat, xfs};
 
 /// What a signature is used for (`ID_FS_USAGE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +68,7 @@ pub(crate) struct Idinfo {
 
 /// The probers, in libblkid 2.38's order (RAIDs first, then the rest).
 pub(crate) static IDINFOS: &[Idinfo] = &[
+    raid::LINUX_RAID,
     lvm::LVM2,
     lvm::LVM1,
     luks::LUKS,

@@ -155,6 +155,18 @@ fn lvm_crc(data: &[u8]) -> u32 {
     crc
 }
 
+/// An md RAID member with metadata 1.2 (superblock at 4 KiB); 2 MiB, larger than a floppy.
+fn md12() -> Img {
+    let mut i = Img::new(2 << 20);
+    i.u32(0x1000, 0xa92b_4efc)
+        .u32(0x1000 + 4, 1)
+        .put(0x1000 + 16, &UUID)
+        .put(0x1000 + 32, b"host:md0")
+        .u64(0x1000 + 144, 8)
+        .put(0x1000 + 168, &[0x22; 16]);
+    i
+}
+
 fn iso(volume: &[u8]) -> Img {
     let mut i = Img::new(40 * 1024);
     let mut vol = [b' '; 32];
@@ -384,6 +396,21 @@ fn each_signature() {
             ],
         ),
         (
+            "md 1.2",
+            md12(),
+            vec![
+                ("ID_FS_UUID", uuid),
+                ("ID_FS_UUID_ENC", uuid),
+                ("ID_FS_UUID_SUB", "22222222-2222-2222-2222-222222222222"),
+                ("ID_FS_UUID_SUB_ENC", "22222222-2222-2222-2222-222222222222"),
+                ("ID_FS_LABEL", "host:md0"),
+                ("ID_FS_LABEL_ENC", "host:md0"),
+                ("ID_FS_VERSION", "1.2"),
+                ("ID_FS_TYPE", "linux_raid_member"),
+                ("ID_FS_USAGE", "raid"),
+            ],
+        ),
+        (
             // The modification date is unset (all '0'), so the creation date is the UUID.
             "iso9660",
             iso(b"MY ISO"),
@@ -478,6 +505,9 @@ fn bad_checksums_and_sanity_checks() {
     let mut l = lvm2();
     l.u64(512 + 8, 0);
     assert_eq!(props(&l.0), vec![], "LVM label in the wrong sector");
+    let mut m = md12();
+    m.u64(0x1000 + 144, 0);
+    assert_eq!(props(&m.0), vec![], "md superblock naming another sector");
     let l = lvm2();
     assert_eq!(
         props(&l.0[..1440 * 1024]),
@@ -1129,6 +1159,7 @@ fn build_seeds() -> Vec<Vec<u8>> {
         swap(b"sw").0,
         luks2(b"l").0,
         lvm2().0,
+        md12().0,
         iso(b"ISO").0,
         xfs().0,
         btrfs().0,
@@ -1146,7 +1177,7 @@ proptest! {
     /// asserts it), whatever the options.
     #[test]
     fn never_panics_nor_reads_past_the_end(
-        seed in 0usize..13,
+        seed in 0usize..14,
         junk in proptest::collection::vec(any::<u8>(), 0..4096),
         edits in proptest::collection::vec((any::<u32>(), any::<u8>()), 0..64),
         cut in any::<u32>(),
