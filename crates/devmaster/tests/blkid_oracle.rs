@@ -1,10 +1,10 @@
 //! Differential test of the `blkid` builtin against util-linux's `blkid -p -o udev` (and
 //! `partx` for partition entries) on images made by the real tools: mkfs.ext2/3/4, mkfs.xfs,
-//! mkfs.btrfs, mkfs.vfat, mkfs.ntfs, mkswap, genisoimage, xorriso, cryptsetup, sfdisk and
-//! sgdisk. The tools are a hard requirement: a missing one fails the test (naming its Debian
-//! package) rather than skipping it. Debian 12 packages: util-linux, fdisk, gdisk,
-//! e2fsprogs, xfsprogs, btrfs-progs, dosfstools, ntfs-3g, genisoimage, xorriso,
-//! cryptsetup-bin.
+//! mkfs.btrfs, mkfs.vfat, mkfs.exfat, mkfs.ntfs, mksquashfs, mkswap, genisoimage, xorriso,
+//! cryptsetup, sfdisk and sgdisk. The tools are a hard requirement: a missing one fails the
+//! test (naming its Debian package) rather than skipping it. Debian 12 packages: util-linux,
+//! fdisk, gdisk, e2fsprogs, xfsprogs, btrfs-progs, dosfstools, exfatprogs, ntfs-3g,
+//! squashfs-tools, genisoimage, xorriso, cryptsetup-bin.
 //!
 //! One more test, ignored by default since it needs root and loop devices, runs our `run`
 //! on real loop devices and their partitions against systemd 252's own
@@ -274,6 +274,28 @@ fn ntfs() {
         &["-q", "-F", "-f", "-L", LABEL, path_str(&img)],
     );
     check(&img, "ntfs");
+}
+
+#[test]
+fn exfat_and_squashfs() {
+    let d = tempfile::tempdir().unwrap();
+    let img = image(d.path(), "exfat.img", 16 << 20);
+    sh("mkfs.exfat", "exfatprogs", &["-L", LABEL, path_str(&img)]);
+    let got = check(&img, "exfat");
+    assert_eq!(get(&got, "ID_FS_LABEL_ENC"), Some("my\\x20label\\x20é"));
+    // libblkid also takes exFAT's boot sector for an MBR; so do we.
+    assert_eq!(get(&got, "ID_PART_TABLE_TYPE"), Some("dos"));
+    let src = d.path().join("src");
+    fs::create_dir(&src).unwrap();
+    fs::write(src.join("f"), "x").unwrap();
+    let img = d.path().join("fs.squashfs");
+    sh(
+        "mksquashfs",
+        "squashfs-tools",
+        &[path_str(&src), path_str(&img), "-quiet", "-no-progress"],
+    );
+    let got = check(&img, "squashfs");
+    assert_eq!(get(&got, "ID_FS_VERSION"), Some("4.0"));
 }
 
 #[test]
@@ -1051,6 +1073,13 @@ fn mutated_images_agree_with_blkid() {
             "mkfs.ext3",
             "e2fsprogs",
             &["-q", "-F"][..],
+        ),
+        (
+            "exfat.img",
+            8 << 20,
+            "mkfs.exfat",
+            "exfatprogs",
+            &["-L", "ex"][..],
         ),
     ] {
         let img = mk(name, size, t, p, args);

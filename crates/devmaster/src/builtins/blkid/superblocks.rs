@@ -9,7 +9,7 @@
 
 use super::area::{cstr, Area};
 use super::encode::{ltrim, rtrim, utf16_to_utf8, Utf16};
-use super::{btrfs, ext, iso9660, luks, lvm, ntfs, raid, swap, vfat, xfs};
+use super::{btrfs, exfat, ext, iso9660, luks, lvm, ntfs, raid, squashfs, swap, vfat, xfs};
 
 /// What a signature is used for (`ID_FS_USAGE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,7 +84,10 @@ pub(crate) static IDINFOS: &[Idinfo] = &[
     ext::JBD,
     iso9660::ISO9660,
     ntfs::NTFS,
+    squashfs::SQUASHFS,
+    squashfs::SQUASHFS3,
     btrfs::BTRFS,
+    exfat::EXFAT,
 ];
 
 /// libblkid's `NAME=value` results, in the order they were set.
