@@ -1,9 +1,9 @@
 //! Differential test of the `blkid` builtin against util-linux's `blkid -p -o udev` (and
 //! `partx` for partition entries) on images made by the real tools: mkfs.ext2/3/4, mkfs.xfs,
-//! mkfs.btrfs, mkfs.vfat, mkfs.exfat, mkfs.ntfs, mksquashfs, mkswap, genisoimage, xorriso,
+//! mkfs.btrfs, mkfs.f2fs, mkfs.vfat, mkfs.exfat, mkfs.ntfs, mksquashfs, mkswap, genisoimage, xorriso,
 //! cryptsetup, sfdisk and sgdisk. The tools are a hard requirement: a missing one fails the
 //! test (naming its Debian package) rather than skipping it. Debian 12 packages: util-linux,
-//! fdisk, gdisk, e2fsprogs, xfsprogs, btrfs-progs, dosfstools, exfatprogs, ntfs-3g,
+//! fdisk, gdisk, e2fsprogs, xfsprogs, btrfs-progs, f2fs-tools, dosfstools, exfatprogs, ntfs-3g,
 //! squashfs-tools, genisoimage, xorriso, cryptsetup-bin.
 //!
 //! One more test, ignored by default since it needs root and loop devices, runs our `run`
@@ -274,6 +274,19 @@ fn ntfs() {
         &["-q", "-F", "-f", "-L", LABEL, path_str(&img)],
     );
     check(&img, "ntfs");
+}
+
+#[test]
+fn f2fs() {
+    let d = tempfile::tempdir().unwrap();
+    let img = image(d.path(), "f2fs.img", 64 << 20);
+    sh(
+        "mkfs.f2fs",
+        "f2fs-tools",
+        &["-q", "-l", LABEL, path_str(&img)],
+    );
+    let got = check(&img, "f2fs");
+    assert_eq!(get(&got, "ID_FS_LABEL_ENC"), Some("my\\x20label\\x20é"));
 }
 
 #[test]
@@ -1080,6 +1093,13 @@ fn mutated_images_agree_with_blkid() {
             "mkfs.exfat",
             "exfatprogs",
             &["-L", "ex"][..],
+        ),
+        (
+            "f2fs.img",
+            64 << 20,
+            "mkfs.f2fs",
+            "f2fs-tools",
+            &["-q", "-l", "f"][..],
         ),
     ] {
         let img = mk(name, size, t, p, args);

@@ -12,10 +12,10 @@
 //! size, sector size and partition geometry from sysfs attributes, and accepts udev's
 //! `--offset=`, `--noraid` and `--hint=` options.
 //!
-//! Recognised: ext2/3/4 (and ext4dev, jbd), xfs (and its external log), btrfs, vfat, exfat,
-//! ntfs, squashfs, swap (and hibernation signatures), iso9660 (Joliet, High Sierra),
+//! Recognised: ext2/3/4 (and ext4dev, jbd), xfs (and its external log), btrfs, f2fs, vfat,
+//! exfat, ntfs, squashfs, swap (and hibernation signatures), iso9660 (Joliet, High Sierra),
 //! LUKS1/2, LVM1/2 PVs, md RAID members (metadata 0.90 and 1.x); DOS, GPT and lone
-//! protective MBR tables. Everything else libblkid knows (firmware RAIDs, bcache, f2fs, udf,
+//! protective MBR tables. Everything else libblkid knows (firmware RAIDs, bcache, udf,
 //! zfs, BitLocker, ... and the rarer partition tables) is not recognised. Left out of udev's
 //! behaviour: CD-ROM multisession offsets and size corrections (ioctls), zoned btrfs, and
 //! the loop device backing file properties (systemd 253 and later).
@@ -26,6 +26,7 @@ mod dos;
 mod encode;
 mod exfat;
 mod ext;
+mod f2fs;
 mod gpt;
 mod iso9660;
 mod luks;

@@ -9,7 +9,7 @@
 
 use super::area::{cstr, Area};
 use super::encode::{ltrim, rtrim, utf16_to_utf8, Utf16};
-use super::{btrfs, exfat, ext, iso9660, luks, lvm, ntfs, raid, squashfs, swap, vfat, xfs};
+use super::{btrfs, exfat, ext, f2fs, iso9660, luks, lvm, ntfs, raid, squashfs, swap, vfat, xfs};
 
 /// What a signature is used for (`ID_FS_USAGE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +88,7 @@ pub(crate) static IDINFOS: &[Idinfo] = &[
     squashfs::SQUASHFS3,
     btrfs::BTRFS,
     exfat::EXFAT,
+    f2fs::F2FS,
 ];
 
 /// libblkid's `NAME=value` results, in the order they were set.
