@@ -16,9 +16,11 @@
 //! exfat, ntfs, squashfs, swap (and hibernation signatures), iso9660 (Joliet, High Sierra),
 //! LUKS1/2, LVM1/2 PVs, md RAID members (metadata 0.90 and 1.x); DOS, GPT and lone
 //! protective MBR tables. Everything else libblkid knows (firmware RAIDs, bcache, udf,
-//! zfs, BitLocker, ... and the rarer partition tables) is not recognised. Left out of udev's
-//! behaviour: CD-ROM multisession offsets and size corrections (ioctls), zoned btrfs, and
-//! the loop device backing file properties (systemd 253 and later).
+//! zfs, BitLocker, ... and the rarer partition tables) is not recognised; so a DVD image with
+//! a UDF bridge shows as iso9660 where udev says udf. Left out of udev's behaviour: CD-ROM
+//! multisession offsets and size corrections (ioctls; a CD is known by `ID_CDROM=1`), zoned
+//! btrfs, and the loop device backing file properties (systemd 253 and later). A device
+//! node that cannot be read is an error here, where udev ignores a device that is gone.
 
 mod area;
 mod btrfs;
