@@ -29,6 +29,9 @@ pub(crate) struct Area<'a> {
     pub tiny: bool,
     /// A CD/DVD: libblkid does not look for RAID, swap or journals there.
     pub cdrom: bool,
+    /// A whole disk or an image file, not a partition: a RAID superblock inside one of its
+    /// partitions belongs to that partition.
+    pub whole: bool,
     /// Probing hints (`name=value`), such as `session_offset` for iso9660.
     pub hints: Vec<(String, u64)>,
     cache: RefCell<Vec<(u64, Vec<u8>)>>,
@@ -45,6 +48,7 @@ impl<'a> Area<'a> {
             sector_size: sector_size.max(512),
             tiny: size <= 1440 * 1024,
             cdrom: false,
+            whole: true,
             hints: Vec::new(),
             cache: RefCell::new(Vec::new()),
             io_error: Cell::new(false),

@@ -12,25 +12,31 @@
 //! size, sector size and partition geometry from sysfs attributes, and accepts udev's
 //! `--offset=`, `--noraid` and `--hint=` options.
 //!
-//! Recognised: ext2/3/4 (and ext4dev, jbd), xfs (and its external log), btrfs, vfat, ntfs,
-//! swap (and hibernation signatures), iso9660 (Joliet, High Sierra), LUKS1/2, LVM1/2 PVs;
-//! DOS, GPT and lone protective MBR tables. Everything else libblkid knows (md RAID and other
-//! RAIDs, bcache, exfat, f2fs, udf, squashfs, zfs, BitLocker, ... and the rarer partition
-//! tables) is not recognised. Left out of udev's behaviour: CD-ROM multisession offsets and
-//! size corrections (ioctls), zoned btrfs, and the loop device backing file properties
-//! (systemd 253 and later).
+//! Recognised: ext2/3/4 (and ext4dev, jbd), xfs (and its external log), btrfs, f2fs, vfat,
+//! exfat, ntfs, squashfs, swap (and hibernation signatures), iso9660 (Joliet, High Sierra),
+//! LUKS1/2, LVM1/2 PVs, md RAID members (metadata 0.90 and 1.x); DOS, GPT and lone
+//! protective MBR tables. Everything else libblkid knows (firmware RAIDs, bcache, udf,
+//! zfs, BitLocker, ... and the rarer partition tables) is not recognised; so a DVD image with
+//! a UDF bridge shows as iso9660 where udev says udf. Left out of udev's behaviour: CD-ROM
+//! multisession offsets and size corrections (ioctls; a CD is known by `ID_CDROM=1`), zoned
+//! btrfs, and the loop device backing file properties (systemd 253 and later). A device
+//! node that cannot be read is an error here, where udev ignores a device that is gone.
 
 mod area;
 mod btrfs;
 mod dos;
 mod encode;
+mod exfat;
 mod ext;
+mod f2fs;
 mod gpt;
 mod iso9660;
 mod luks;
 mod lvm;
 mod ntfs;
 mod partitions;
+mod raid;
+mod squashfs;
 mod superblocks;
 mod swap;
 mod vercmp;
@@ -175,6 +181,7 @@ pub fn probe_with(
     };
     let mut area = Area::new(read_at, opts.offset, area_size, opts.sector_size);
     area.cdrom = opts.cdrom;
+    area.whole = opts.whole_disk || opts.disk.is_none();
     area.hints = opts.hints.clone();
     let done = |values: Values| -> Result<Probe, String> {
         if area.io_error() {

@@ -9,7 +9,7 @@
 
 use super::area::{cstr, Area};
 use super::encode::{ltrim, rtrim, utf16_to_utf8, Utf16};
-use super::{btrfs, ext, iso9660, luks, lvm, ntfs, swap, vfat, xfs};
+use super::{btrfs, exfat, ext, f2fs, iso9660, luks, lvm, ntfs, raid, squashfs, swap, vfat, xfs};
 
 /// What a signature is used for (`ID_FS_USAGE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +68,7 @@ pub(crate) struct Idinfo {
 
 /// The probers, in libblkid 2.38's order (RAIDs first, then the rest).
 pub(crate) static IDINFOS: &[Idinfo] = &[
+    raid::LINUX_RAID,
     lvm::LVM2,
     lvm::LVM1,
     luks::LUKS,
@@ -83,7 +84,11 @@ pub(crate) static IDINFOS: &[Idinfo] = &[
     ext::JBD,
     iso9660::ISO9660,
     ntfs::NTFS,
+    squashfs::SQUASHFS,
+    squashfs::SQUASHFS3,
     btrfs::BTRFS,
+    exfat::EXFAT,
+    f2fs::F2FS,
 ];
 
 /// libblkid's `NAME=value` results, in the order they were set.

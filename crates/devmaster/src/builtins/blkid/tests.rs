@@ -155,6 +155,40 @@ fn lvm_crc(data: &[u8]) -> u32 {
     crc
 }
 
+/// An md RAID member with metadata 1.2 (superblock at 4 KiB); 2 MiB, larger than a floppy.
+fn md12() -> Img {
+    let mut i = Img::new(2 << 20);
+    i.u32(0x1000, 0xa92b_4efc)
+        .u32(0x1000 + 4, 1)
+        .put(0x1000 + 16, &UUID)
+        .put(0x1000 + 32, b"host:md0")
+        .u64(0x1000 + 144, 8)
+        .put(0x1000 + 168, &[0x22; 16]);
+    i
+}
+
+/// exFAT with 512-byte blocks, 4 KiB clusters and the root directory in cluster 4, whose
+/// first cluster is full, so the label is found through the FAT chain (4 -> 7).
+fn exfat() -> Img {
+    let mut i = Img::new(256 * 1024);
+    i.put(0, b"\xeb\x76\x90EXFAT   ")
+        .u32(80, 128) // FAT at block 128
+        .u32(88, 256) // clusters from block 256
+        .u32(96, 4) // root directory
+        .put(100, b"\x2a\xb5\x4f\x6f")
+        .put(104, &[0, 1])
+        .put(108, &[9, 3])
+        .put(510, b"\x55\xaa");
+    let cluster = |c: usize| (256 + (c - 2) * 8) * 512;
+    for e in 0..128 {
+        i.put(cluster(4) + e * 32, &[0x85]); // file entries fill the first cluster
+    }
+    i.u32(128 * 512 + 4 * 4, 7);
+    let name: Vec<u8> = "ex é".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    i.put(cluster(7), &[0x83, 4]).put(cluster(7) + 2, &name);
+    i
+}
+
 fn iso(volume: &[u8]) -> Img {
     let mut i = Img::new(40 * 1024);
     let mut vol = [b' '; 32];
@@ -384,6 +418,36 @@ fn each_signature() {
             ],
         ),
         (
+            "exfat",
+            exfat(),
+            vec![
+                ("ID_FS_LABEL", "ex_é"),
+                ("ID_FS_LABEL_ENC", "ex\\x20é"),
+                ("ID_FS_UUID", "6F4F-B52A"),
+                ("ID_FS_UUID_ENC", "6F4F-B52A"),
+                ("ID_FS_VERSION", "1.0"),
+                ("ID_FS_TYPE", "exfat"),
+                ("ID_FS_USAGE", "filesystem"),
+                // libblkid reads the boot sector's empty "table" as a DOS one.
+                ("ID_PART_TABLE_TYPE", "dos"),
+            ],
+        ),
+        (
+            "md 1.2",
+            md12(),
+            vec![
+                ("ID_FS_UUID", uuid),
+                ("ID_FS_UUID_ENC", uuid),
+                ("ID_FS_UUID_SUB", "22222222-2222-2222-2222-222222222222"),
+                ("ID_FS_UUID_SUB_ENC", "22222222-2222-2222-2222-222222222222"),
+                ("ID_FS_LABEL", "host:md0"),
+                ("ID_FS_LABEL_ENC", "host:md0"),
+                ("ID_FS_VERSION", "1.2"),
+                ("ID_FS_TYPE", "linux_raid_member"),
+                ("ID_FS_USAGE", "raid"),
+            ],
+        ),
+        (
             // The modification date is unset (all '0'), so the creation date is the UUID.
             "iso9660",
             iso(b"MY ISO"),
@@ -478,6 +542,9 @@ fn bad_checksums_and_sanity_checks() {
     let mut l = lvm2();
     l.u64(512 + 8, 0);
     assert_eq!(props(&l.0), vec![], "LVM label in the wrong sector");
+    let mut m = md12();
+    m.u64(0x1000 + 144, 0);
+    assert_eq!(props(&m.0), vec![], "md superblock naming another sector");
     let l = lvm2();
     assert_eq!(
         props(&l.0[..1440 * 1024]),
@@ -1129,6 +1196,8 @@ fn build_seeds() -> Vec<Vec<u8>> {
         swap(b"sw").0,
         luks2(b"l").0,
         lvm2().0,
+        md12().0,
+        exfat().0,
         iso(b"ISO").0,
         xfs().0,
         btrfs().0,
@@ -1146,7 +1215,7 @@ proptest! {
     /// asserts it), whatever the options.
     #[test]
     fn never_panics_nor_reads_past_the_end(
-        seed in 0usize..13,
+        seed in 0usize..15,
         junk in proptest::collection::vec(any::<u8>(), 0..4096),
         edits in proptest::collection::vec((any::<u32>(), any::<u8>()), 0..64),
         cut in any::<u32>(),
