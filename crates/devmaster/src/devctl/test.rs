@@ -278,7 +278,7 @@ pub fn main(env: &Env, args: &[String], io: &mut Io) -> i32 {
             'a' => match parse_action(&a, io.out) {
                 Ok(Some(act)) => action = act,
                 Ok(None) => return 0,
-                Err(_) => return io.fail(format!("Invalid action '{a}': {}", strerror(22))),
+                Err(_) => return io.fail(format!("Invalid action '{a}'")),
             },
             'N' => {
                 if !matches!(a.as_str(), "early" | "late" | "never") {
@@ -368,7 +368,7 @@ pub fn builtin_main(env: &Env, args: &[String], io: &mut Io) -> i32 {
             'a' => match parse_action(&a, io.out) {
                 Ok(Some(act)) => action = act,
                 Ok(None) => return 0,
-                Err(_) => return io.fail(format!("Invalid action '{a}': {}", strerror(22))),
+                Err(_) => return io.fail(format!("Invalid action '{a}'")),
             },
             'V' => {
                 let _ = writeln!(io.out, "{}", super::VERSION);
@@ -390,11 +390,10 @@ pub fn builtin_main(env: &Env, args: &[String], io: &mut Io) -> i32 {
             }
         }
     }
-    let Some(command) = p.args.first() else {
-        return io.fail("Command missing.");
-    };
-    let Some(syspath) = p.args.get(1) else {
-        return io.fail("device is missing.");
+    // Debian's 252.39 asks for exactly two (252.31 said "Command missing." and "device is
+    // missing." and ignored extra words).
+    let [command, syspath] = p.args.as_slice() else {
+        return io.fail("Expected two arguments: command string and device path.");
     };
     let Some(builtin) = Builtin::lookup(command) else {
         return io.fail(format!("Unknown command '{command}'"));
@@ -429,7 +428,7 @@ fn describe(b: Builtin) -> &'static str {
         Builtin::Btrfs => "btrfs volume management",
         Builtin::Hwdb => "Hardware database",
         Builtin::InputId => "Input device properties",
-        Builtin::Keyboard => "Keyboard scancode mapping and touchpad/pointingstick characteristics",
+        Builtin::Keyboard => "Keyboard scan code to key mapping",
         Builtin::Kmod => "Kernel module loader",
         Builtin::NetId => "Network device properties",
         Builtin::NetSetupLink => "Configure network link",
