@@ -265,6 +265,15 @@ pub fn result_properties(
     v
 }
 
+/// Whether a trace note only says that a match token held (`KEY=="..."`, `KEY!="..."`):
+/// shown for lines that matched, left out for lines that did not (whose actions and
+/// failures are still shown).
+fn is_match_note(note: &str) -> bool {
+    let key_end = note.find(['=', '!', ' ', '\'']).unwrap_or(note.len());
+    let rest = note.get(key_end..).unwrap_or_default();
+    key_end > 0 && (rest.starts_with("==\"") || rest.starts_with("!=\""))
+}
+
 /// Entry point of `devctl test`.
 pub fn main(env: &Env, args: &[String], io: &mut Io) -> i32 {
     let p = super::getopt::parse("test", args, "a:N:Vh", &TEST_LONGS, false);
@@ -334,8 +343,20 @@ pub fn main(env: &Env, args: &[String], io: &mut Io) -> i32 {
     let outcome = crate::engine::apply_traced(&rules.files, &dev, &host);
     let sysname = sd.sysname();
     for t in &outcome.trace {
-        for n in &t.notes {
+        for n in t.notes.iter().filter(|n| t.matched || !is_match_note(n)) {
             io.log(format!("{sysname}: {}:{} {n}", t.file, t.line));
+        }
+        let goto = rules
+            .files
+            .iter()
+            .find(|f| f.path == t.file)
+            .and_then(|f| f.lines.iter().find(|l| l.line == t.line))
+            .and_then(|l| l.goto.as_ref());
+        if let (true, Some(g)) = (t.matched, goto) {
+            io.log(format!(
+                "{sysname}: {}:{} GOTO=\"{}\"",
+                t.file, t.line, g.label
+            ));
         }
     }
     let mut s = String::new();
