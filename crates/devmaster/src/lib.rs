@@ -11,9 +11,7 @@
 //! database, builtins and the rest of the world only through the caller's [`engine::Host`],
 //! and no rules text makes it panic. [`device`] is the I/O edge that reads a device and its
 //! parents from a sysfs tree rooted anywhere. No syscalls; file reads only in [`device`] and
-//! [`rules::load::read`]. [`devctl`] is `udevadm` (systemd 252) as a library behind the
-//! `devctl` binary: it reads sysfs, `/dev` and `/run/udev` as sd-device does. The daemon
-//! and the rest of the builtins are to come.
+//! [`rules::load::read`]. The daemon, builtins and `devctl` are to come.
 
 pub mod builtins;
 pub mod daemon;
