@@ -339,3 +339,68 @@ fn sys_is_root() -> bool {
         .map(|m| m.uid() == 0)
         .unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(args: &[&str]) -> (Result<Request, i32>, String) {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let r = parse(
+            &args,
+            &mut Io {
+                out: &mut out,
+                err: &mut err,
+            },
+        );
+        (r, String::from_utf8(err).unwrap())
+    }
+
+    #[test]
+    fn control_argument_table() {
+        // (arguments, messages in sending order, timeout) — udevadm 252's order.
+        let ok: &[(&[&str], &[Message], u64)] = &[
+            (&["--ping"], &[Message::Ping], 60_000_000),
+            (&["-R", "-t", "5"], &[Message::Reload], 5_000_000),
+            (
+                &["--reload-rules", "--log-priority=err"],
+                &[Message::SetLogLevel(3), Message::Reload],
+                60_000_000,
+            ),
+            (&["-S", "-s"], &[Message::StopExecQueue], 60_000_000),
+            (
+                &["-m0", "--env", "A=1"],
+                &[Message::SetEnv("A=1".into()), Message::SetChildrenMax(0)],
+                60_000_000,
+            ),
+            (&["--ping", "-e", "-R"], &[Message::Exit], 60_000_000),
+            (&["--timeout=1min"], &[], 60_000_000),
+        ];
+        for (args, msgs, timeout) in ok {
+            let (r, err) = parsed(args);
+            let r = r.unwrap_or_else(|c| panic!("{args:?}: {c} {err}"));
+            let got: Vec<Message> = r.messages().into_iter().map(|(m, _)| m).collect();
+            assert_eq!(&got, msgs, "{args:?}");
+            assert_eq!(r.timeout, *timeout, "{args:?}");
+        }
+        let bad: &[(&[&str], &str)] = &[
+            (&[], "This command expects one or more options.\n"),
+            (
+                &["-l", "loud"],
+                "Failed to parse log level 'loud': Invalid argument\n",
+            ),
+            (&["-p", "A"], "expect <KEY>=<value> instead of 'A'\n"),
+            (&["--ping", "x"], "Extraneous argument: x\n"),
+            (
+                &["-t", "soon"],
+                "Failed to parse timeout value 'soon': Invalid argument\n",
+            ),
+            (&["--pong"], "control: unrecognized option '--pong'\n"),
+        ];
+        for (args, msg) in bad {
+            let (r, err) = parsed(args);
+            assert_eq!((r.err(), err.as_str()), (Some(1), *msg), "{args:?}");
+        }
+    }
+}

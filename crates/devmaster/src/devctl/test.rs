@@ -265,6 +265,15 @@ pub fn result_properties(
     v
 }
 
+/// Whether a trace note only says that a match token held (`KEY=="..."`, `KEY!="..."`):
+/// shown for lines that matched, left out for lines that did not (whose actions and
+/// failures are still shown).
+fn is_match_note(note: &str) -> bool {
+    let key_end = note.find(['=', '!', ' ', '\'']).unwrap_or(note.len());
+    let rest = note.get(key_end..).unwrap_or_default();
+    key_end > 0 && (rest.starts_with("==\"") || rest.starts_with("!=\""))
+}
+
 /// Entry point of `devctl test`.
 pub fn main(env: &Env, args: &[String], io: &mut Io) -> i32 {
     let p = super::getopt::parse("test", args, "a:N:Vh", &TEST_LONGS, false);
@@ -278,7 +287,7 @@ pub fn main(env: &Env, args: &[String], io: &mut Io) -> i32 {
             'a' => match parse_action(&a, io.out) {
                 Ok(Some(act)) => action = act,
                 Ok(None) => return 0,
-                Err(_) => return io.fail(format!("Invalid action '{a}': {}", strerror(22))),
+                Err(_) => return io.fail(format!("Invalid action '{a}'")),
             },
             'N' => {
                 if !matches!(a.as_str(), "early" | "late" | "never") {
@@ -334,8 +343,20 @@ pub fn main(env: &Env, args: &[String], io: &mut Io) -> i32 {
     let outcome = crate::engine::apply_traced(&rules.files, &dev, &host);
     let sysname = sd.sysname();
     for t in &outcome.trace {
-        for n in &t.notes {
+        for n in t.notes.iter().filter(|n| t.matched || !is_match_note(n)) {
             io.log(format!("{sysname}: {}:{} {n}", t.file, t.line));
+        }
+        let goto = rules
+            .files
+            .iter()
+            .find(|f| f.path == t.file)
+            .and_then(|f| f.lines.iter().find(|l| l.line == t.line))
+            .and_then(|l| l.goto.as_ref());
+        if let (true, Some(g)) = (t.matched, goto) {
+            io.log(format!(
+                "{sysname}: {}:{} GOTO=\"{}\"",
+                t.file, t.line, g.label
+            ));
         }
     }
     let mut s = String::new();
@@ -368,7 +389,7 @@ pub fn builtin_main(env: &Env, args: &[String], io: &mut Io) -> i32 {
             'a' => match parse_action(&a, io.out) {
                 Ok(Some(act)) => action = act,
                 Ok(None) => return 0,
-                Err(_) => return io.fail(format!("Invalid action '{a}': {}", strerror(22))),
+                Err(_) => return io.fail(format!("Invalid action '{a}'")),
             },
             'V' => {
                 let _ = writeln!(io.out, "{}", super::VERSION);
@@ -390,11 +411,10 @@ pub fn builtin_main(env: &Env, args: &[String], io: &mut Io) -> i32 {
             }
         }
     }
-    let Some(command) = p.args.first() else {
-        return io.fail("Command missing.");
-    };
-    let Some(syspath) = p.args.get(1) else {
-        return io.fail("device is missing.");
+    // Debian's 252.39 asks for exactly two (252.31 said "Command missing." and "device is
+    // missing." and ignored extra words).
+    let [command, syspath] = p.args.as_slice() else {
+        return io.fail("Expected two arguments: command string and device path.");
     };
     let Some(builtin) = Builtin::lookup(command) else {
         return io.fail(format!("Unknown command '{command}'"));
@@ -429,7 +449,7 @@ fn describe(b: Builtin) -> &'static str {
         Builtin::Btrfs => "btrfs volume management",
         Builtin::Hwdb => "Hardware database",
         Builtin::InputId => "Input device properties",
-        Builtin::Keyboard => "Keyboard scancode mapping and touchpad/pointingstick characteristics",
+        Builtin::Keyboard => "Keyboard scan code to key mapping",
         Builtin::Kmod => "Kernel module loader",
         Builtin::NetId => "Network device properties",
         Builtin::NetSetupLink => "Configure network link",

@@ -180,24 +180,23 @@ pub fn colors_enabled() -> bool {
     std::io::stdout().is_terminal() && std::env::var("TERM").map(|t| t != "dumb").unwrap_or(false)
 }
 
-/// Whether the locale is UTF-8 as systemd's `is_locale_utf8` judges it (no locale set
-/// counts as UTF-8).
+/// Whether the locale is UTF-8 as systemd 252's `is_locale_utf8` judges it: the first set
+/// of `LC_ALL`, `LC_CTYPE`, `LANG` names a UTF-8 locale, or a locale that is not installed
+/// (setlocale fails: systemd assumes UTF-8), or none is set; `C`/`POSIX` set explicitly
+/// and installed non-UTF-8 locales are not.
 pub fn locale_utf8() -> bool {
-    if let Some(b) = std::env::var("SYSTEMD_UTF8")
-        .ok()
-        .and_then(|v| parse_boolean(&v))
-    {
-        return b;
+    let set = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()));
+    let Some(name) = set else { return true };
+    let lower = name.to_ascii_lowercase();
+    if lower.contains("utf-8") || lower.contains("utf8") {
+        return true;
     }
-    for var in ["LC_ALL", "LC_CTYPE", "LANG"] {
-        if let Ok(v) = std::env::var(var) {
-            if !v.is_empty() {
-                let v = v.to_ascii_lowercase();
-                return v.contains("utf-8") || v.contains("utf8");
-            }
-        }
+    if name == "C" || name == "POSIX" {
+        return false;
     }
-    true
+    !std::path::Path::new("/usr/lib/locale").join(&name).exists()
 }
 
 /// systemd's `running_in_chroot`: `/` is not PID 1's root (unknown counts as no;
