@@ -190,6 +190,22 @@ fn test() -> Result<()> {
         // for network interfaces in throw-away namespaces.
         ("udevadm", "udev"),
         ("ip", "iproute2"),
+        // The blkid builtin is checked against util-linux's blkid/partx on images these
+        // tools make, and against udevadm test-builtin on loop devices.
+        ("mkfs.ext4", "e2fsprogs"),
+        ("mkfs.xfs", "xfsprogs"),
+        ("mkfs.btrfs", "btrfs-progs"),
+        ("mkfs.f2fs", "f2fs-tools"),
+        ("mkfs.vfat", "dosfstools"),
+        ("mkfs.exfat", "exfatprogs"),
+        ("mkfs.ntfs", "ntfs-3g"),
+        ("mksquashfs", "squashfs-tools"),
+        ("genisoimage", "genisoimage"),
+        ("xorriso", "xorriso"),
+        ("cryptsetup", "cryptsetup-bin"),
+        ("sfdisk", "fdisk"),
+        ("sgdisk", "gdisk"),
+        ("losetup", "mount"),
         // input-event-codes.h: the key names of the keyboard builtin are checked against it.
         (
             "test -e /usr/include/linux/input-event-codes.h",

@@ -879,7 +879,6 @@ fn with_loop(img: &Path, f: impl FnOnce(&str, &[String])) {
 }
 
 #[test]
-#[ignore = "needs root, loop devices and udevadm: cargo test --test blkid_oracle -- --ignored"]
 fn same_as_udevadm_test_builtin_on_loop_devices() {
     let d = tempfile::tempdir().unwrap();
     // A GPT disk with an ESP (FAT), a Linux partition (ext4) and a root partition.
