@@ -58,6 +58,8 @@ const PID_FILE_POLL_USEC: u64 = 200_000;
 const SHUTDOWN_LIMIT_USEC: u64 = 300_000_000;
 /// The journal is folded into a new snapshot once it grows beyond this.
 const JOURNAL_LIMIT: usize = 4 << 20;
+/// How many jobs one loop turn begins at most (see `dispatch_jobs`).
+const JOBS_PER_TURN: usize = 64;
 
 /// The command line of the daemon.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,6 +199,8 @@ pub struct Daemon {
     /// After a recovery under PID 1: heartbeats still to come before recorded processes
     /// without an exit count as lost.
     lost_after_pings: u8,
+    /// The last turn left runnable jobs for the next one (see `dispatch_jobs`).
+    more_jobs: bool,
 }
 
 /// `CLOCK_REALTIME` in µs, for the timestamps `sctl status` shows.
@@ -522,6 +526,7 @@ impl Daemon {
             retro_queue: Vec::new(),
             bound_queue: Vec::new(),
             lost_after_pings: 0,
+            more_jobs: false,
         })
     }
 
@@ -651,7 +656,11 @@ impl Daemon {
                     break;
                 }
             }
-            let timeout = self.poll_timeout(Daemon::now());
+            let timeout = if self.more_jobs {
+                Some(0)
+            } else {
+                self.poll_timeout(Daemon::now())
+            };
             self.wait(timeout);
         }
         self.persist();
@@ -1768,6 +1777,12 @@ impl Daemon {
 
     /// Begins every runnable job, until a round changes nothing.
     fn dispatch_jobs(&mut self) {
+        // A turn begins at most this many jobs: the rest wait for the next turn, after the
+        // state is written (which lets the spawned processes run) and PID 1's heartbeat
+        // and the exits are answered. A boot of hundreds of units in one turn could outlast
+        // the heartbeat timeout, and its successor would try the same turn again.
+        let mut budget = JOBS_PER_TURN;
+        self.more_jobs = false;
         for _ in 0..1000 {
             let mut progressed = false;
             for id in self.engine.runnable(&self.reg.graph) {
@@ -1786,9 +1801,14 @@ impl Daemon {
                     continue;
                 }
                 let now = Daemon::now();
+                if budget == 0 {
+                    self.more_jobs = true;
+                    return;
+                }
                 match self.engine.begin(&self.reg.graph, &self.reg, id, now) {
                     Begin::Perform(action) => {
                         progressed = true;
+                        budget -= 1;
                         self.perform(u, id, action);
                         self.status_job_begun(u, id, action);
                     }
