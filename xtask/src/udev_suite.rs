@@ -221,8 +221,13 @@ pub fn udev_suite(args: &[String]) -> Result<()> {
     if !ok {
         return Err("sys-script.py failed".into());
     }
+    let from = if src.join(SUITE).is_file() {
+        src.display().to_string()
+    } else {
+        format!("{} at {rev}", src.display())
+    };
     step(&format!(
-        "udev-test.pl ({rev}) against devmaster test-rule-runner"
+        "udev-test.pl ({from}) against devmaster test-rule-runner"
     ));
     let out = Command::new("unshare")
         .args(["-m", "--propagation", "private", "perl", "udev-test.pl"])

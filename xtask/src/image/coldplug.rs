@@ -27,10 +27,12 @@ wait_for() {
 cs() { t=$(cut -d' ' -f1 /proc/uptime); echo "${t%.*}${t#*.}"; }
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' /proc/$1/status; }
 clean() { rm -rf /run/udev/data /run/udev/links /run/udev/tags /run/udev/watch; }
+# The daemon: the systemd-udevd process whose parent is not one (workers are its children).
 udevd_pid() {
     for d in /proc/[0-9]*; do
         [ "$(cat $d/comm 2>/dev/null)" = systemd-udevd ] || continue
-        set -- $(cat $d/stat); [ "$4" = 1 ] && echo "${d#/proc/}" && return
+        set -- $(cat $d/stat)
+        [ "$(cat /proc/$4/comm 2>/dev/null)" = systemd-udevd ] || { echo "${d#/proc/}"; return; }
     done
 }
 devices=$(ls /sys/dev/block /sys/dev/char | wc -l)
