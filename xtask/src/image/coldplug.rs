@@ -162,6 +162,9 @@ pub fn bench_coldplug(args: &[String]) -> Result<()> {
     std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     step(&format!("{runs} coldplug runs of each daemon"));
     let (_, console, _) = super::run_vm_for(&kernel, &path, "sysmaster.coldplug", 600)?;
+    let kept = path.with_file_name("coldplug-console.txt");
+    let _ = std::fs::write(&kept, &console);
+    eprintln!("the guest's console: {}", kept.display());
     let rows = parse(&console);
     if rows.len() != runs {
         return Err(format!(

@@ -155,6 +155,27 @@ pub fn environment(device: &dyn Device, old: Option<&Entry>) -> BTreeMap<String,
     env
 }
 
+/// The modprobe to load modules with, when this kernel has a module index
+/// (`/lib/modules/<release>/modules.alias`) and modprobe exists; looked up once.
+fn modprobe() -> Option<&'static str> {
+    static FOUND: std::sync::OnceLock<Option<&'static str>> = std::sync::OnceLock::new();
+    *FOUND.get_or_init(|| {
+        let release = fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
+        let index = format!("/lib/modules/{}/modules.alias", release.trim());
+        if !std::path::Path::new(&index).exists() {
+            return None;
+        }
+        [
+            "/sbin/modprobe",
+            "/usr/sbin/modprobe",
+            "/bin/modprobe",
+            "/usr/bin/modprobe",
+        ]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+    })
+}
+
 /// The worker's host for one event.
 pub struct WorkerHost<'a> {
     pub(super) paths: &'a Paths,
@@ -186,7 +207,12 @@ impl<'a> WorkerHost<'a> {
         for a in actions {
             match a {
                 Action::LoadModules(names) if !names.is_empty() => {
-                    let cmd = format!("/sbin/modprobe -b -q -a -- {}", names.join(" "));
+                    // As libkmod fails at once where no module index exists, so do we,
+                    // instead of forking a modprobe that can load nothing.
+                    let Some(modprobe) = modprobe() else {
+                        continue;
+                    };
+                    let cmd = format!("{modprobe} -b -q -a -- {}", names.join(" "));
                     if let Err(e) = spawn::run(
                         &cmd,
                         &environment(device, self.old),
