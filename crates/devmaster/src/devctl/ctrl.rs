@@ -14,104 +14,8 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-/// Size of a message.
-pub const SIZE: usize = 280;
-/// `UDEV_CTRL_MAGIC`.
-pub const MAGIC: u32 = 0xdead_1dea;
-/// The version string udevadm 252 sends.
-pub const VERSION: &str = "udev-252";
-
-/// One request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Message {
-    /// Nothing more follows; the daemon closes the connection when done.
-    EndMessages,
-    /// A syslog level.
-    SetLogLevel(i32),
-    /// Queue events without running them.
-    StopExecQueue,
-    /// Run queued events.
-    StartExecQueue,
-    /// Reload rules and databases.
-    Reload,
-    /// `KEY=VALUE` (empty value: remove) for every later event.
-    SetEnv(String),
-    /// Worker limit.
-    SetChildrenMax(i32),
-    /// Answered by closing the connection once every earlier event is queued.
-    Ping,
-    /// Finish and exit.
-    Exit,
-}
-
-impl Message {
-    fn kind(&self) -> i32 {
-        match self {
-            Message::EndMessages => 0,
-            Message::SetLogLevel(_) => 1,
-            Message::StopExecQueue => 2,
-            Message::StartExecQueue => 3,
-            Message::Reload => 4,
-            Message::SetEnv(_) => 5,
-            Message::SetChildrenMax(_) => 6,
-            Message::Ping => 7,
-            Message::Exit => 8,
-        }
-    }
-}
-
-/// The packet of `m`.
-pub fn encode(m: &Message) -> [u8; SIZE] {
-    let mut b = [0u8; SIZE];
-    for (dst, src) in b.iter_mut().zip(VERSION.as_bytes()) {
-        *dst = *src;
-    }
-    let mut put = |at: usize, v: [u8; 4]| {
-        if let Some(dst) = b.get_mut(at..at + 4) {
-            dst.copy_from_slice(&v);
-        }
-    };
-    put(16, MAGIC.to_ne_bytes());
-    put(20, m.kind().to_ne_bytes());
-    match m {
-        Message::SetLogLevel(i) | Message::SetChildrenMax(i) => put(24, i.to_ne_bytes()),
-        Message::SetEnv(s) => {
-            let bytes = s.as_bytes();
-            let n = bytes.len().min(255);
-            if let (Some(dst), Some(src)) = (b.get_mut(24..24 + n), bytes.get(..n)) {
-                dst.copy_from_slice(src);
-            }
-        }
-        _ => {}
-    }
-    b
-}
-
-/// Reads a packet back (the daemon's view; for tests and tools): `None` for a short packet,
-/// a wrong magic or an unknown type.
-pub fn decode(p: &[u8]) -> Option<Message> {
-    let word = |at: usize| -> Option<[u8; 4]> { p.get(at..at + 4)?.try_into().ok() };
-    if u32::from_ne_bytes(word(16)?) != MAGIC {
-        return None;
-    }
-    let int = i32::from_ne_bytes(word(24)?);
-    Some(match i32::from_ne_bytes(word(20)?) {
-        0 => Message::EndMessages,
-        1 => Message::SetLogLevel(int),
-        2 => Message::StopExecQueue,
-        3 => Message::StartExecQueue,
-        4 => Message::Reload,
-        5 => {
-            let buf = p.get(24..SIZE.min(p.len()))?;
-            let end = buf.iter().position(|&c| c == 0).unwrap_or(buf.len());
-            Message::SetEnv(String::from_utf8_lossy(buf.get(..end)?).into_owned())
-        }
-        6 => Message::SetChildrenMax(int),
-        7 => Message::Ping,
-        8 => Message::Exit,
-        _ => return None,
-    })
-}
+// The packets are the daemon's (one definition of the wire format for both ends).
+pub use crate::daemon::ctrl::{decode, encode, Request as Message, MAGIC, SIZE};
 
 /// A connection to the daemon, opened by the first message.
 #[derive(Debug)]
@@ -215,9 +119,9 @@ mod tests {
             Message::Ping,
             Message::Exit,
         ] {
-            assert_eq!(decode(&encode(&m)), Some(m));
+            assert_eq!(decode(&encode(&m)).ok(), Some(m));
         }
-        assert_eq!(decode(&[0u8; 10]), None);
+        assert!(decode(&[0u8; 10]).is_err());
     }
 
     proptest::proptest! {
