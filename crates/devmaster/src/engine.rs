@@ -287,8 +287,9 @@ fn property_assignment(line: &str) -> Result<Option<(String, String)>, ()> {
     Ok(Some((key.to_string(), val.to_string())))
 }
 
-/// The words of the kernel command line, with double quotes grouping.
-fn cmdline_words(s: &str) -> Vec<String> {
+/// The words of the kernel command line, with double quotes grouping (and removed), as
+/// the kernel splits it.
+pub(crate) fn cmdline_words(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;

@@ -20,6 +20,7 @@
 //! delays every RUN program), `--resolve-names` (user and group names are resolved when
 //! an event needs them), `udev.blockdev_read_only`.
 
+use crate::engine::cmdline_words;
 use std::path::PathBuf;
 
 use super::queue::{Usec, SIGNALS, USEC_PER_SEC, WORKER_NUM_MAX};
@@ -473,37 +474,6 @@ pub fn parse_udev_conf(text: &str) -> (Tunables, Vec<String>) {
         }
     }
     (t, warnings)
-}
-
-/// Splits the kernel command line into words; double quotes group (`"a b"`) and are
-/// removed, as the kernel does.
-fn cmdline_words(text: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut any = false;
-    for c in text.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                any = true;
-            }
-            c if c.is_whitespace() && !quoted => {
-                if any {
-                    words.push(std::mem::take(&mut cur));
-                    any = false;
-                }
-            }
-            c => {
-                cur.push(c);
-                any = true;
-            }
-        }
-    }
-    if any {
-        words.push(cur);
-    }
-    words
 }
 
 /// Reads the `udev.*` (and, in the initrd, `rd.udev.*`) settings of a kernel command line.
