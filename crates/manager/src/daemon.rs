@@ -469,7 +469,7 @@ impl Daemon {
         }
         Ok(Daemon {
             boot_target,
-            reg: Registry::new(dirs),
+            reg: Registry::for_machine(dirs, hello.container),
             engine: Engine::new(),
             timers: Timers::new(),
             pids: HashMap::new(),

@@ -199,6 +199,9 @@ pub struct Registry {
     lookup: Lookup,
     dirs: Vec<PathBuf>,
     host: HostFacts,
+    /// The machine as unit dependencies see it (in a container: no device units, as in
+    /// systemd, so nothing waits 90 s for a `.device` that never comes).
+    machine: deps::Host,
 }
 
 impl Registry {
@@ -214,7 +217,19 @@ impl Registry {
             lookup,
             dirs,
             host: HostFacts::from_system(),
+            machine: deps::Host::default(),
         }
+    }
+
+    /// A registry for a manager running in a container (or not).
+    pub fn for_machine(dirs: Vec<PathBuf>, container: bool) -> Registry {
+        let mut r = Registry::new(dirs);
+        r.machine = deps::Host {
+            device_units: !container,
+            container,
+            ..deps::Host::default()
+        };
+        r
     }
 
     /// The search path, highest priority first.
@@ -345,7 +360,7 @@ impl Registry {
         if unit.loaded.load_state != load::LoadState::Loaded {
             return;
         }
-        let edges = deps::dependencies(&unit.loaded.id, &unit.loaded.config);
+        let edges = deps::dependencies_on(&unit.loaded.id, &unit.loaded.config, &self.machine);
         let me = unit.name.clone();
         for (dep, other) in edges {
             let Ok(name) = UnitName::parse(&other) else {
@@ -667,6 +682,30 @@ mod tests {
         assert_eq!(r.load("t.target").unwrap(), t, "loading twice is a lookup");
         assert!(r.load("x@.service").is_err());
         assert!(r.load("not a name").is_err());
+    }
+
+    /// A mount of a device node needs the device's unit, except in a container, where
+    /// there are no device units (systemd drops those edges there).
+    #[test]
+    fn device_edges_only_outside_containers() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            &[("srv.mount", "[Mount]\nWhat=/dev/vdb\nWhere=/srv\n")],
+        );
+        for (container, edge) in [(false, true), (true, false)] {
+            let mut r = Registry::for_machine(vec![d.path().to_path_buf()], container);
+            let m = r.load("srv.mount").unwrap();
+            let dev = r.find("dev-vdb.device");
+            assert_eq!(dev.is_some(), edge, "container {container}");
+            if let Some(dev) = dev {
+                assert!(
+                    r.graph.has(m, Dependency::BindsTo, dev)
+                        || r.graph.has(m, Dependency::Requires, dev)
+                );
+                assert!(r.graph.has(m, Dependency::After, dev));
+            }
+        }
     }
 
     #[test]
