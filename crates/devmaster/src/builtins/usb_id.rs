@@ -27,6 +27,12 @@ fn is_c_space(b: u8) -> bool {
 /// (space, tab, newline, return) and trailing whitespace, turns each inner run into one `_`,
 /// and writes at most `len` bytes.
 pub fn replace_whitespace(s: &str, len: usize) -> String {
+    String::from_utf8_lossy(&replace_whitespace_bytes(s, len)).into_owned()
+}
+
+/// [`replace_whitespace`] as bytes: the cut at `len` may split a character, which
+/// [`replace_chars_bytes`] then turns into `_` as udev does.
+fn replace_whitespace_bytes(s: &str, len: usize) -> Vec<u8> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(len.min(b.len()));
     let mut i = b
@@ -52,7 +58,7 @@ pub fn replace_whitespace(s: &str, len: usize) -> String {
         }
         out.push(c);
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 /// The length of the character at the start of `s` if udev (`utf8_encoded_valid_unichar`)
@@ -101,7 +107,11 @@ fn allowed(c: u8, allow: &str) -> bool {
 /// `allow`, `\x` escapes and valid UTF-8 characters; whitespace becomes a space when
 /// `allow` has one; every other byte becomes `_`.
 pub fn replace_chars(s: &str, allow: &str) -> String {
-    let b = s.as_bytes();
+    replace_chars_bytes(s.as_bytes(), allow)
+}
+
+/// [`replace_chars`] of bytes (invalid UTF-8 becomes `_` byte by byte).
+fn replace_chars_bytes(b: &[u8], allow: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while let Some(&c) = b.get(i) {
@@ -153,7 +163,7 @@ pub fn encode_devnode_name(s: &str, len: usize) -> String {
 
 /// A USB string cleaned as udev does for its 64-byte fields.
 fn clean(s: &str) -> String {
-    replace_chars(&replace_whitespace(s, 63), "")
+    replace_chars_bytes(&replace_whitespace_bytes(s, 63), "")
 }
 
 /// `ID_TYPE` of an interface class.
@@ -328,7 +338,7 @@ pub fn run(device: &dyn Device, system: &dyn System, _args: &[String]) -> Result
             .sysattr("serial")
             .filter(|s| s.bytes().all(|b| (0x20..=0x7f).contains(&b) && b != b','))
         {
-            ids.serial = replace_chars(&replace_whitespace(&s, NAME_SIZE - 1), "");
+            ids.serial = replace_chars_bytes(&replace_whitespace_bytes(&s, NAME_SIZE - 1), "");
         }
     }
     let mut serial = format!("{}_{}", ids.vendor, ids.model);

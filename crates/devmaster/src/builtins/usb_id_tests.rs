@@ -441,3 +441,18 @@ fn corrupt_descriptors_end_to_end() {
     let p = usb_id(&s, &format!("{INTF}/input/input9")).unwrap();
     assert_eq!(p["ID_USB_INTERFACES"], ":030101");
 }
+
+/// udev cuts vendor strings at 63 bytes, which can split a character; the half left over
+/// becomes `_` (udev's replace_chars on invalid UTF-8), not U+FFFD. Found by the udevadm
+/// comparison above with a random vendor string.
+#[test]
+fn a_character_cut_at_the_length_limit_becomes_an_underscore() {
+    let vendor = "a".repeat(62) + "é";
+    let cut = replace_chars_bytes(&replace_whitespace_bytes(&vendor, 63), "");
+    assert_eq!(cut, "a".repeat(62) + "_");
+    let whole = "a".repeat(61) + "é";
+    assert_eq!(
+        replace_chars_bytes(&replace_whitespace_bytes(&whole, 63), ""),
+        whole
+    );
+}
