@@ -258,8 +258,8 @@ impl Host {
     }
 }
 
-/// systemd's name for the architecture this was built for.
-fn architecture() -> &'static str {
+/// systemd's name for the architecture this was built for (also `CONST{arch}`).
+pub(crate) fn architecture() -> &'static str {
     match std::env::consts::ARCH {
         "x86_64" => "x86-64",
         "x86" => "x86",

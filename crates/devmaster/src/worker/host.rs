@@ -101,19 +101,7 @@ pub fn parse_id_file(text: &str) -> BTreeMap<String, u32> {
 
 /// systemd's name for the architecture this was built for (`CONST{arch}`).
 pub fn arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "x86-64",
-        "x86" => "x86",
-        "aarch64" => "arm64",
-        "arm" => "arm",
-        "riscv64" => "riscv64",
-        "s390x" => "s390x",
-        "loongarch64" => "loongarch64",
-        "powerpc64" if cfg!(target_endian = "little") => "ppc64-le",
-        "powerpc64" => "ppc64",
-        "mips64" => "mips64",
-        other => other,
-    }
+    crate::builtins::link::architecture()
 }
 
 /// `DEVLINKS`, `TAGS` and `CURRENT_TAGS` as sd-device adds them to a device's properties
