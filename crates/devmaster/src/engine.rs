@@ -228,6 +228,18 @@ struct State<'a> {
     builtin_failed: BTreeSet<&'static str>,
     notes: Vec<String>,
     tracing: bool,
+    /// Facts of the event device that every line consults, read once (udevd reads them
+    /// from the device, not from properties rules may have changed).
+    fixed: Fixed,
+}
+
+/// See [`State::fixed`].
+struct Fixed {
+    remove: bool,
+    has_devnum: bool,
+    has_ifindex: bool,
+    sysname: String,
+    devpath: String,
 }
 
 fn nth_parent(dev: &dyn Device, depth: usize) -> Option<&dyn Device> {
@@ -499,8 +511,8 @@ impl<'a> State<'a> {
         let dev = self.dev;
         match key {
             MatchKey::Action => matches(p, op, self.out.properties.get("ACTION").map(|s| &**s)),
-            MatchKey::Devpath => matches(p, op, Some(&dev.devpath())),
-            MatchKey::Kernel => matches(p, op, Some(&dev.sysname())),
+            MatchKey::Devpath => matches(p, op, Some(&self.fixed.devpath)),
+            MatchKey::Kernel => matches(p, op, Some(&self.fixed.sysname)),
             MatchKey::Symlink => {
                 let any = self
                     .out
@@ -970,11 +982,11 @@ impl<'a> State<'a> {
         // counts for network interfaces, SYMLINK/OWNER/GROUP/MODE only for device nodes,
         // and neither on "remove".
         let kind = line_kind(line);
-        let remove = self.out.properties.get("ACTION").map(String::as_str) == Some("remove");
+        let f = &self.fixed;
         let applies = line.goto.is_some()
             || kind.update
-            || (kind.devlink && !remove && self.dev.devnum().is_some())
-            || (kind.name && !remove && self.out.properties.contains_key("IFINDEX"));
+            || (kind.devlink && !f.remove && f.has_devnum)
+            || (kind.name && !f.remove && f.has_ifindex);
         if !applies {
             return None;
         }
@@ -1122,7 +1134,16 @@ fn run(files: &[RulesFile], device: &dyn Device, host: &dyn Host, tracing: bool)
         builtin_failed: BTreeSet::new(),
         notes: Vec::new(),
         tracing,
+        fixed: Fixed {
+            remove: false,
+            has_devnum: device.devnum().is_some(),
+            has_ifindex: false,
+            sysname: device.sysname(),
+            devpath: device.devpath(),
+        },
     };
+    st.fixed.remove = st.out.properties.get("ACTION").map(String::as_str) == Some("remove");
+    st.fixed.has_ifindex = st.out.properties.contains_key("IFINDEX");
     for file in files {
         let mut i = 0;
         while let Some(line) = file.lines.get(i) {

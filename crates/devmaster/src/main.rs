@@ -1,12 +1,11 @@
 //! `devmaster`: the udev-compatible device manager. With no subcommand (or options only)
 //! it is the daemon, as `systemd-udevd` is; `test-rule-runner` runs one event for systemd's
-//! rule-engine tests; `worker` is started by the daemon itself.
+//! rule-engine tests.
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match args.first().map(String::as_str) {
         Some("test-rule-runner") => devmaster::runner::main(args.get(1..).unwrap_or_default()),
-        Some("worker") => devmaster::daemon::worker_main(args.get(1..).unwrap_or_default()),
         _ => devmaster::daemon::main(&args),
     };
     std::process::exit(code);

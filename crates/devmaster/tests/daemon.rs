@@ -397,3 +397,44 @@ fn bad_options_are_refused_and_help_works() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("--children-max=INT"));
 }
+
+/// Workers are forks of the daemon: they must not keep its descriptors (the control
+/// socket, the uevent source, inotify, other workers' channels), or a worker would hold
+/// `/run/udev/control` open after the daemon died, or see events meant for the daemon.
+#[test]
+fn a_worker_holds_none_of_the_daemons_descriptors() {
+    if !usable() {
+        return;
+    }
+    let d = Daemon::start(faults(&["--children-max=2"]));
+    d.send(1, "/devices/a", &[("DEVMASTER_TEST_FAULT", "sleep=3000")]);
+    d.send(2, "/devices/b", &[("DEVMASTER_TEST_FAULT", "sleep=3000")]);
+    d.wait_for(|| d.worker_pids().len() == 2, "two workers");
+    for pid in d.worker_pids() {
+        let mut fds: Vec<(u32, String)> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .filter_map(|e| {
+                let e = e.ok()?;
+                let n = e.file_name().to_str()?.parse().ok()?;
+                Some((n, std::fs::read_link(e.path()).ok()?.display().to_string()))
+            })
+            .collect();
+        fds.sort();
+        let kinds: Vec<&str> = fds
+            .iter()
+            .filter(|(n, _)| *n > 2)
+            .map(|(_, t)| match t.as_str() {
+                t if t.starts_with("socket:") => "socket",
+                t if t.contains("signalfd") => "signalfd",
+                t => t,
+            })
+            .collect();
+        // Descriptor 3 is the channel to the daemon; then its own SIGTERM signalfd and
+        // the netlink socket it broadcasts on.
+        assert_eq!(
+            kinds,
+            ["socket", "signalfd", "socket"],
+            "worker {pid}: {fds:?}"
+        );
+    }
+}

@@ -197,3 +197,102 @@ mod tests {
         assert!(kill(0, 0).is_err());
     }
 }
+
+/// Which side of [`fork_worker`] a caller is on.
+#[derive(Debug)]
+pub enum Forked {
+    /// The parent: the child's pid.
+    Parent(u32),
+    /// The child: the descriptor it was given, now descriptor 3.
+    Child(OwnedFd),
+}
+
+/// Forks this process without `exec`, for a worker that shares the caller's parsed
+/// state (udevd forks its workers the same way, so they need not read the rules again).
+/// The child leads a new session, has no signal blocked and every disposition default
+/// (but SIGPIPE ignored, as Rust's runtime starts a program),
+/// and keeps only stdio and `keep` (moved to descriptor 3); the caller's other
+/// descriptors are closed in it, so a child must never drop the objects that owned them:
+/// it ends with [`exit_now`]. Refused (`EBUSY`) when the process has more than one
+/// thread, where a forked child could inherit a lock held by another thread.
+pub fn fork_worker(keep: OwnedFd) -> io::Result<Forked> {
+    use std::os::fd::IntoRawFd;
+    if thread_count()? != 1 {
+        return Err(io::Error::from_raw_os_error(libc::EBUSY));
+    }
+    // SAFETY: the process is single-threaded (checked above), so the child's copy of
+    // the address space has no lock held by a thread that does not exist in it.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if pid > 0 {
+        drop(keep);
+        return Ok(Forked::Parent(pid.unsigned_abs()));
+    }
+    let fd = keep.into_raw_fd();
+    // SAFETY: plain syscalls on descriptors and signal state of this (new, single-
+    // threaded) process; the sigset is initialised by sigemptyset before use; descriptor
+    // 3 is ours alone after the dup2 (or already was `keep`).
+    unsafe {
+        if fd != 3 && libc::dup2(fd, 3) < 0 {
+            libc::_exit(1);
+        }
+        // The programs the child starts must not inherit it (dup2 clears the flag).
+        libc::fcntl(3, libc::F_SETFD, libc::FD_CLOEXEC);
+        libc::syscall(
+            libc::SYS_close_range,
+            4 as libc::c_uint,
+            libc::c_uint::MAX,
+            0,
+        );
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        for sig in 1..32 {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+        // As Rust's runtime leaves it at start: a write to a closed pipe is an error.
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        libc::setsid();
+        Ok(Forked::Child(OwnedFd::from_raw_fd(3)))
+    }
+}
+
+/// Ends this process at once with `code`, running no destructors or exit handlers (what
+/// a [`fork_worker`] child must do).
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit never returns and has no memory-safety preconditions.
+    unsafe { libc::_exit(code) }
+}
+
+/// The number of threads of this process (`Threads:` of /proc/self/status).
+pub fn thread_count() -> io::Result<usize> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no Threads: line"))
+}
+
+#[cfg(test)]
+mod fork_tests {
+    use super::*;
+
+    #[test]
+    fn fork_is_refused_with_more_than_one_thread() {
+        // The test harness runs this test on a thread of its own besides main; hold one
+        // more so that the count is above one whatever the harness does.
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || rx.recv());
+        assert!(thread_count().unwrap() >= 2);
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let e = fork_worker(OwnedFd::from(a)).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EBUSY));
+        drop(tx);
+        let _ = t.join();
+    }
+}

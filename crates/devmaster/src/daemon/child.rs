@@ -1,5 +1,6 @@
-//! The worker process (`devmaster worker ...`, started by the daemon): it reads its rules
-//! once, then processes the events the daemon sends over descriptor 3 one at a time with
+//! The worker process: a fork of the daemon (as udevd's workers are), so it starts with
+//! the rules the daemon parsed and needs no `exec`. It processes the events the daemon
+//! sends over descriptor 3 one at a time with
 //! [`crate::worker::process`], broadcasts each processed event to libudev listeners (the
 //! netlink "udev" group, libudev's format) and replies to the daemon.
 //!
@@ -7,8 +8,8 @@
 //! block device's event, and hands the event back when another program holds the disk
 //! exclusively (systemd's BLOCK_DEVICE_LOCKING); it blocks SIGTERM and takes it between
 //! events, so a stopping daemon never cuts an event in half; and it dies with SIGTERM when
-//! the daemon goes away. It leads its own process group (the daemon starts it with
-//! `setsid`) so that a timeout kills the programs it started too. New rules or settings
+//! the daemon goes away. It leads its own process group (a new session) so that a timeout
+//! kills the programs it started too. New rules or settings
 //! mean a new worker: the daemon retires the old ones, as udevd does.
 //!
 //! With `--test-faults` (only then), an event carrying `DEVMASTER_TEST_FAULT` makes the
@@ -19,9 +20,9 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use sys::event::{PollFd, SignalFd, READABLE};
@@ -33,77 +34,14 @@ use super::queue::{sysname, Level, Outcome};
 use crate::rules::syntax::RulesFile;
 use crate::worker::{self, Event, Paths, Settings};
 
-/// What the daemon tells a worker on its command line.
+/// What a worker inherits from the daemon that forked it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerArgs {
     /// The daemon's pid: the worker exits at once if its parent is already someone else.
     pub parent: u32,
     pub paths: Paths,
-    /// Empty: udev's rules directories.
-    pub rules_dirs: Vec<PathBuf>,
     pub settings: Settings,
-    pub log_level: u8,
     pub test_faults: bool,
-}
-
-impl WorkerArgs {
-    /// The arguments after `devmaster worker`.
-    pub fn to_args(&self) -> Vec<String> {
-        let mut a = vec![
-            "--parent".to_string(),
-            self.parent.to_string(),
-            "--sys-dir".into(),
-            self.paths.sys.display().to_string(),
-            "--dev-dir".into(),
-            self.paths.dev.display().to_string(),
-            "--run-dir".into(),
-            self.paths.run.display().to_string(),
-            "--exec-timeout".into(),
-            self.settings.exec_timeout.as_micros().to_string(),
-            "--log-level".into(),
-            self.log_level.to_string(),
-        ];
-        for d in &self.rules_dirs {
-            a.push("--rules-dir".into());
-            a.push(d.display().to_string());
-        }
-        if self.test_faults {
-            a.push("--test-faults".into());
-        }
-        a
-    }
-
-    /// Parses what [`WorkerArgs::to_args`] produced.
-    pub fn parse(args: &[String]) -> Result<WorkerArgs, String> {
-        let mut w = WorkerArgs {
-            parent: 0,
-            paths: Paths::default(),
-            rules_dirs: Vec::new(),
-            settings: Settings::default(),
-            log_level: 6,
-            test_faults: false,
-        };
-        let mut it = args.iter();
-        while let Some(a) = it.next() {
-            if a == "--test-faults" {
-                w.test_faults = true;
-                continue;
-            }
-            let v = it.next().ok_or_else(|| format!("{a} needs a value"))?;
-            let number = || v.parse::<u64>().map_err(|_| format!("bad {a} value: {v}"));
-            match a.as_str() {
-                "--parent" => w.parent = u32::try_from(number()?).map_err(|e| e.to_string())?,
-                "--sys-dir" => w.paths.sys = PathBuf::from(v),
-                "--dev-dir" => w.paths.dev = PathBuf::from(v),
-                "--run-dir" => w.paths.run = PathBuf::from(v),
-                "--rules-dir" => w.rules_dirs.push(PathBuf::from(v)),
-                "--exec-timeout" => w.settings.exec_timeout = Duration::from_micros(number()?),
-                "--log-level" => w.log_level = u8::try_from(number()?.min(7)).unwrap_or(7),
-                _ => return Err(format!("unknown worker option {a}")),
-            }
-        }
-        Ok(w)
-    }
 }
 
 /// The device node (as `/dev/NAME`) of the whole disk a block event belongs to, which
@@ -145,17 +83,10 @@ pub fn parse_uevent_file(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// `devmaster worker ...`; returns the exit status.
-pub fn main(args: &[String]) -> i32 {
+/// The worker's life after the fork (descriptor 3 is `channel`, everything else of the
+/// daemon's is closed); returns the exit status.
+pub fn run(args: WorkerArgs, channel: OwnedFd, rules: Vec<RulesFile>) -> i32 {
     log::set_prefix(format!("devmaster-worker[{}]", std::process::id()));
-    let args = match WorkerArgs::parse(args) {
-        Ok(a) => a,
-        Err(e) => {
-            log(Level::Error, &e);
-            return 1;
-        }
-    };
-    log::set_level(args.log_level);
     match sys::process::set_parent_death_signal(sys::signal::SIGTERM, args.parent) {
         Ok(true) => {}
         Ok(false) => return 0,
@@ -164,23 +95,7 @@ pub fn main(args: &[String]) -> i32 {
             &format!("Failed to set parent death signal: {e}"),
         ),
     }
-    // A SIGSEGV sent to us must kill us, not be taken for a stack overflow.
-    for s in [sys::signal::SIGSEGV, sys::signal::SIGBUS] {
-        let _ = sys::signal::reset_to_default(s);
-    }
-    let channel = match sys::fd::adopt_inherited(3) {
-        Ok(fd) => UnixStream::from(fd),
-        Err(e) => {
-            log(
-                Level::Error,
-                &format!("No channel to the daemon on fd 3: {e}"),
-            );
-            return 1;
-        }
-    };
-    // sys::spawn set LISTEN_PID for the passed descriptor; programs must not see it.
-    std::env::remove_var("LISTEN_PID");
-    std::env::remove_var("LISTEN_FDS");
+    let channel = UnixStream::from(channel);
     let signals = match SignalFd::new(&[sys::signal::SIGTERM]) {
         Ok(s) => s,
         Err(e) => {
@@ -188,16 +103,6 @@ pub fn main(args: &[String]) -> i32 {
             return 1;
         }
     };
-    let dirs: Vec<PathBuf> = if args.rules_dirs.is_empty() {
-        crate::rules::load::RULES_DIRS
-            .iter()
-            .map(PathBuf::from)
-            .collect()
-    } else {
-        args.rules_dirs.clone()
-    };
-    // The daemon reports the diagnostics; a worker only applies what parsed.
-    let rules = crate::rules::load::read(&dirs).files;
     let broadcaster = match UeventSocket::open(Group::None) {
         Ok(s) => Some(s),
         Err(e) => {
@@ -403,28 +308,6 @@ fn absent(e: &std::io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn worker_arguments_round_trip() {
-        let w = WorkerArgs {
-            parent: 42,
-            paths: Paths {
-                sys: "/s".into(),
-                dev: "/d".into(),
-                run: "/r".into(),
-            },
-            rules_dirs: vec!["/a".into(), "/b".into()],
-            settings: Settings {
-                exec_timeout: Duration::from_millis(2500),
-                run_programs: true,
-            },
-            log_level: 7,
-            test_faults: true,
-        };
-        assert_eq!(WorkerArgs::parse(&w.to_args()), Ok(w));
-        assert!(WorkerArgs::parse(&["--parent".into()]).is_err());
-        assert!(WorkerArgs::parse(&["--what".into(), "x".into()]).is_err());
-    }
 
     #[test]
     fn whole_disks_as_udevd_finds_them() {

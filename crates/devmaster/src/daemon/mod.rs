@@ -6,15 +6,17 @@
 //! - the kernel's uevent netlink socket (datagrams not sent by the kernel are dropped) —
 //!   or, with `--events-from PATH` (tests), a Unix datagram socket at PATH taking the
 //!   kernel's datagram format instead, so that a test never sees the host's events;
-//! - worker processes (`/proc/self/exe worker`, see [`child`]), each in its own process
-//!   group, talking [`frame`]s over a socket pair passed as descriptor 3; a worker that
-//!   crashes, hangs or exits costs only its event;
+//! - worker processes: forks of the daemon that inherit its parsed rules, as udevd's do
+//!   (see [`child`]; a fresh `exec` that parses all rules again made a coldplug twice as
+//!   slow under QEMU), each in its own process group, talking [`frame`]s over a socket
+//!   pair passed as descriptor 3; a worker that crashes, hangs or exits costs only its
+//!   event;
 //! - `/run/udev/queue` while events are pending, `/run/udev/control` speaking udevd's
 //!   [`ctrl`] protocol for `udevadm control` and `udevadm settle`;
 //! - sd_notify `READY=1`/`STATUS=`/`RELOADING=1`/`STOPPING=1` when `$NOTIFY_SOCKET` is
 //!   set (a path or an abstract `@name`);
 //! - inotify on the rules directories (changes are coalesced per loop turn; the workers
-//!   are retired so new ones read the new rules) and on watched device nodes ([`watch`]);
+//!   are retired so new ones are forked with the new rules) and on watched device nodes ([`watch`]);
 //! - SIGTERM/SIGINT: stop taking events, let running ones finish, exit; SIGHUP: reload.
 //!
 //! Control messages are handled after every other source of a loop turn, as udevd gives
@@ -35,9 +37,8 @@ pub mod queue;
 pub mod watch;
 
 use std::collections::BTreeMap;
-use std::ffi::CString;
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::path::{Path, PathBuf};
@@ -53,6 +54,7 @@ use self::frame::{Decoder, Message};
 use self::log::log;
 use self::queue::{Effect, Input, Level, Queue, Usec, WorkerId};
 use self::watch::{Watched, Watches};
+use crate::rules::syntax::RulesFile;
 use crate::worker::{Event, Paths};
 
 /// The daemon's entry point; returns the exit status.
@@ -103,11 +105,6 @@ pub fn main(args: &[String]) -> i32 {
             1
         }
     }
-}
-
-/// A worker process's entry point (`devmaster worker`, started by the daemon).
-pub fn worker_main(args: &[String]) -> i32 {
-    child::main(args)
 }
 
 /// `MemTotal` of /proc/meminfo in bytes (0 when unknown).
@@ -174,6 +171,8 @@ struct Daemon {
     broadcaster: Option<UeventSocket>,
     inotify: Option<Inotify>,
     rules_dirs: Vec<PathBuf>,
+    /// The rules as last read; workers are forked with them.
+    rules: Vec<RulesFile>,
     rules_wds: BTreeMap<i32, PathBuf>,
     rules_dirty: bool,
     watches: Watches,
@@ -184,6 +183,9 @@ struct Daemon {
     /// Inputs produced while carrying out effects (a failed spawn or send), handled in
     /// the next loop turn.
     pending: Vec<Input>,
+    /// The descriptors the last poll found readable: only these are read in a turn (a
+    /// read of every source and idle worker per turn cost ten syscalls per event).
+    ready: Vec<RawFd>,
     exit: bool,
 }
 
@@ -259,6 +261,7 @@ impl Daemon {
             broadcaster,
             inotify,
             rules_dirs,
+            rules: Vec::new(),
             rules_wds: BTreeMap::new(),
             rules_dirty: false,
             watches,
@@ -267,6 +270,7 @@ impl Daemon {
             workers: BTreeMap::new(),
             pids: BTreeMap::new(),
             pending: Vec::new(),
+            ready: Vec::new(),
             exit: false,
         };
         if let Some(ino) = &d.inotify {
@@ -279,7 +283,7 @@ impl Daemon {
         Ok(d)
     }
 
-    /// Reads the rules to report their problems (workers read them themselves) and
+    /// Reads the rules (workers are forked with them), reports their problems and
     /// watches the rules directories that exist.
     fn load_rules(&mut self) {
         let rules = crate::rules::load::read(&self.rules_dirs);
@@ -290,6 +294,7 @@ impl Daemon {
             };
             log(level, &d.to_string());
         }
+        self.rules = rules.files;
         let Some(ino) = &self.inotify else {
             return;
         };
@@ -357,9 +362,15 @@ impl Daemon {
                     .filter_map(|w| w.stream.as_ref())
                     .map(|s| PollFd::new(s.as_raw_fd(), READABLE)),
             );
-            if let Err(e) = sys::event::poll(&mut fds, timeout) {
-                log(Level::Error, &format!("poll: {e}"));
-                std::thread::sleep(Duration::from_millis(100));
+            self.ready.clear();
+            match sys::event::poll(&mut fds, timeout) {
+                Ok(_) => self
+                    .ready
+                    .extend(fds.iter().filter(|f| f.readable()).map(|f| f.fd)),
+                Err(e) => {
+                    log(Level::Error, &format!("poll: {e}"));
+                    std::thread::sleep(Duration::from_millis(100));
+                }
             }
             self.turn(&mut buf);
         }
@@ -400,7 +411,14 @@ impl Daemon {
         }
     }
 
+    fn is_ready(&self, fd: Option<RawFd>) -> bool {
+        fd.is_some_and(|fd| self.ready.contains(&fd))
+    }
+
     fn read_signals(&mut self, buf: &mut [u8], inputs: &mut Vec<Input>) {
+        if !self.is_ready(Some(self.signals.as_raw_fd())) {
+            return;
+        }
         while let Ok(Some(sig)) = self.signals.read() {
             match sig {
                 signal::SIGCHLD => self.reap(buf, inputs),
@@ -423,7 +441,12 @@ impl Daemon {
     }
 
     fn read_workers(&mut self, buf: &mut [u8], inputs: &mut Vec<Input>) {
-        let ids: Vec<WorkerId> = self.workers.keys().copied().collect();
+        let ids: Vec<WorkerId> = self
+            .workers
+            .iter()
+            .filter(|(_, w)| self.is_ready(w.stream.as_ref().map(|s| s.as_raw_fd())))
+            .map(|(id, _)| *id)
+            .collect();
         for id in ids {
             self.read_worker(id, buf, inputs);
         }
@@ -535,7 +558,9 @@ impl Daemon {
 
     fn read_uevents(&mut self, buf: &mut [u8], inputs: &mut Vec<Input>) {
         let mut datagrams: Vec<Vec<u8>> = Vec::new();
-        if let Some(k) = &self.kernel {
+        let kernel_ready = self.is_ready(self.kernel.as_ref().map(|k| k.as_raw_fd()));
+        let injector_ready = self.is_ready(self.injector.as_ref().map(|i| i.as_raw_fd()));
+        if let Some(k) = self.kernel.as_ref().filter(|_| kernel_ready) {
             let mut data = Vec::with_capacity(8192);
             loop {
                 match k.recv(&mut data) {
@@ -556,7 +581,7 @@ impl Daemon {
                 }
             }
         }
-        if let Some(s) = &self.injector {
+        if let Some(s) = self.injector.as_ref().filter(|_| injector_ready) {
             while let Ok(n) = s.recv(buf) {
                 datagrams.push(buf.get(..n).unwrap_or_default().to_vec());
             }
@@ -586,6 +611,9 @@ impl Daemon {
     }
 
     fn read_inotify(&mut self, inputs: &mut Vec<Input>) {
+        if !self.is_ready(self.inotify.as_ref().map(|i| i.as_raw_fd())) {
+            return;
+        }
         let Some(ino) = &self.inotify else {
             return;
         };
@@ -647,7 +675,8 @@ impl Daemon {
     }
 
     fn read_control(&mut self, buf: &mut [u8]) {
-        if let Some(listener) = &self.ctrl {
+        let ctrl_ready = self.is_ready(self.ctrl.as_ref().map(|c| c.as_raw_fd()));
+        if let Some(listener) = self.ctrl.as_ref().filter(|_| ctrl_ready) {
             loop {
                 match sys::seqpacket::accept(listener.as_fd()) {
                     Ok(Some(fd)) => match sys::event::peer_credentials(fd.as_fd()) {
@@ -673,7 +702,12 @@ impl Daemon {
             }
         }
         let mut requests = Vec::new();
-        for c in self.conns.iter_mut().filter(|c| !c.done) {
+        let ready = &self.ready;
+        for c in self
+            .conns
+            .iter_mut()
+            .filter(|c| !c.done && ready.contains(&c.fd.as_raw_fd()))
+        {
             loop {
                 match sys::seqpacket::recv(c.fd.as_fd(), buf) {
                     Ok(None) => break,
@@ -914,61 +948,32 @@ impl Daemon {
         }
     }
 
-    /// Starts `/proc/self/exe worker ...` with one end of a socket pair as descriptor 3,
-    /// standard input from /dev/null, in a new session (and so process group).
+    /// Forks a worker (see [`child`]) with one end of a socket pair as descriptor 3; it
+    /// inherits the parsed rules.
     fn spawn_worker(&mut self) -> Result<(u32, UnixStream), String> {
         let (ours, theirs) = UnixStream::pair().map_err(|e| e.to_string())?;
         ours.set_nonblocking(true).map_err(|e| e.to_string())?;
-        let devnull = std::fs::File::open("/dev/null").map_err(|e| e.to_string())?;
-        let args = child::WorkerArgs {
-            parent: std::process::id(),
-            paths: Paths {
-                sys: self.opts.sys_dir.clone(),
-                dev: self.opts.dev_dir.clone(),
-                run: self.opts.run_dir.clone(),
-            },
-            rules_dirs: self.opts.rules_dirs.clone(),
-            settings: crate::worker::Settings {
-                exec_timeout: Duration::from_micros(self.settings.event_timeout),
-                run_programs: true,
-            },
-            log_level: log::level(),
-            test_faults: self.opts.test_faults,
-        };
-        let cstr = |s: &[u8]| CString::new(s).map_err(|e| e.to_string());
-        let mut argv = vec![cstr(b"devmaster")?, cstr(b"worker")?];
-        for a in args.to_args() {
-            argv.push(cstr(a.as_bytes())?);
+        let parent = std::process::id();
+        match sys::process::fork_worker(OwnedFd::from(theirs)).map_err(|e| e.to_string())? {
+            sys::process::Forked::Parent(pid) => Ok((pid, ours)),
+            sys::process::Forked::Child(channel) => {
+                let args = child::WorkerArgs {
+                    parent,
+                    paths: Paths {
+                        sys: self.opts.sys_dir.clone(),
+                        dev: self.opts.dev_dir.clone(),
+                        run: self.opts.run_dir.clone(),
+                    },
+                    settings: crate::worker::Settings {
+                        exec_timeout: Duration::from_micros(self.settings.event_timeout),
+                        run_programs: true,
+                    },
+                    test_faults: self.opts.test_faults,
+                };
+                let rules = std::mem::take(&mut self.rules);
+                sys::process::exit_now(child::run(args, channel, rules))
+            }
         }
-        let env = std::env::vars_os()
-            .filter(|(k, _)| {
-                !matches!(
-                    k.as_bytes(),
-                    b"NOTIFY_SOCKET" | b"LISTEN_PID" | b"LISTEN_FDS" | b"LISTEN_FDNAMES"
-                )
-            })
-            .map(|(k, v)| {
-                let mut kv = k.as_bytes().to_vec();
-                kv.push(b'=');
-                kv.extend_from_slice(v.as_bytes());
-                cstr(&kv)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let plan = sys::spawn::Plan {
-            path: cstr(b"/proc/self/exe")?,
-            argv,
-            env,
-            stdio: [Some(OwnedFd::from(devnull)), None, None],
-            fds: vec![OwnedFd::from(theirs)],
-            setsid: true,
-            ..Default::default()
-        };
-        let child = sys::spawn::spawn(&plan).map_err(|e| e.to_string())?;
-        // A child that failed before exec is reaped like any other and, unknown, ignored.
-        child
-            .wait_exec()
-            .map(|pid| (pid, ours))
-            .map_err(|f| f.to_string())
     }
 
     /// udevd's clean-up after a worker died half-way through an event: the device's

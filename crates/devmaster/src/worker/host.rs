@@ -20,6 +20,7 @@ use std::fs;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use devproto::db::Entry;
 
@@ -171,8 +172,6 @@ pub struct WorkerHost<'a> {
     pub(super) tree: SysfsTree,
     /// The previous database entry (`IMPORT{db}`), none on "remove".
     pub(super) old: Option<&'a Entry>,
-    users: OnceCell<BTreeMap<String, u32>>,
-    groups: OnceCell<BTreeMap<String, u32>>,
     virt: OnceCell<String>,
 }
 
@@ -184,8 +183,6 @@ impl<'a> WorkerHost<'a> {
             settings,
             tree: SysfsTree::new(&paths.sys),
             old,
-            users: OnceCell::new(),
-            groups: OnceCell::new(),
             virt: OnceCell::new(),
         }
     }
@@ -313,12 +310,15 @@ impl Host for WorkerHost<'_> {
             ConstKey::Virt => self.virt.get_or_init(|| virt::detect(self.paths)).clone(),
         }
     }
+    // Users and groups are read once per worker process: udevd resolves the names when
+    // it loads the rules, and a worker lives no longer than the rules it was forked with.
     fn user(&self, name: &str) -> Option<u32> {
         // As systemd's get_user_creds: a number is a uid, listed or not.
         if let Ok(uid) = name.parse() {
             return Some(uid);
         }
-        self.users
+        static USERS: OnceLock<BTreeMap<String, u32>> = OnceLock::new();
+        USERS
             .get_or_init(|| parse_id_file(&fs::read_to_string("/etc/passwd").unwrap_or_default()))
             .get(name)
             .copied()
@@ -327,7 +327,8 @@ impl Host for WorkerHost<'_> {
         if let Ok(gid) = name.parse() {
             return Some(gid);
         }
-        self.groups
+        static GROUPS: OnceLock<BTreeMap<String, u32>> = OnceLock::new();
+        GROUPS
             .get_or_init(|| parse_id_file(&fs::read_to_string("/etc/group").unwrap_or_default()))
             .get(name)
             .copied()
