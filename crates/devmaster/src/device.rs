@@ -30,6 +30,28 @@ use crate::rules::subst;
 #[derive(Debug, Clone)]
 pub struct SysfsTree {
     root: PathBuf,
+    /// `root` resolved, once.
+    real_root: std::cell::OnceCell<Option<PathBuf>>,
+}
+
+/// A directory's canonical path: one `open` and one `readlink` where `/proc` is mounted,
+/// a `readlink` per component otherwise. Every event reads its device this way, so the
+/// number of syscalls counts (under QEMU a coldplug is mostly syscalls).
+fn real_dir(path: &Path) -> Option<PathBuf> {
+    match sys::fd::real_dir_path(path) {
+        Ok(p) => Some(p),
+        Err(e) if e.raw_os_error() == Some(20) => None, // ENOTDIR
+        Err(_) => fs::canonicalize(path).ok().filter(|p| p.is_dir()),
+    }
+}
+
+/// A small sysfs file's text (see [`sys::fd::read_small`]).
+fn read_text(path: &Path, follow: bool) -> Option<String> {
+    let bytes = sys::fd::read_small(path, follow).ok()?;
+    Some(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
 }
 
 fn link_last(path: &Path) -> Option<String> {
@@ -40,7 +62,10 @@ fn link_last(path: &Path) -> Option<String> {
 impl SysfsTree {
     /// The tree under `root` (`/sys` on a real system).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        SysfsTree { root: root.into() }
+        SysfsTree {
+            root: root.into(),
+            real_root: std::cell::OnceCell::new(),
+        }
     }
 
     /// The root directory.
@@ -61,17 +86,34 @@ impl SysfsTree {
     /// Reads the device at `devpath` (`/devices/...` or a symlink such as `/class/net/lo`)
     /// with its parents. `None` when it is not a directory below the root.
     pub fn device(&self, devpath: &str) -> Option<Device> {
-        let root = fs::canonicalize(&self.root).ok()?;
-        let dir = fs::canonicalize(self.root.join(devpath.trim_start_matches('/'))).ok()?;
-        if !dir.is_dir() {
-            return None;
-        }
+        let root = self.real_root()?;
+        let dir = real_dir(&self.root.join(devpath.trim_start_matches('/')))?;
         let rel = dir.strip_prefix(&root).ok()?;
         let devpath = format!("/{}", rel.to_string_lossy());
         if devpath == "/" {
             return None;
         }
-        Some(self.read(&root, &devpath))
+        Some(self.read(&root, &devpath, None))
+    }
+
+    fn real_root(&self) -> Option<PathBuf> {
+        self.real_root
+            .get_or_init(|| {
+                // A worker makes a tree per event, always over the same root: resolve it
+                // once per process.
+                static LAST: std::sync::Mutex<Option<(PathBuf, PathBuf)>> =
+                    std::sync::Mutex::new(None);
+                let mut last = LAST.lock().ok()?;
+                if let Some((root, real)) = last.as_ref() {
+                    if *root == self.root {
+                        return Some(real.clone());
+                    }
+                }
+                let real = real_dir(&self.root)?;
+                *last = Some((self.root.clone(), real.clone()));
+                Some(real)
+            })
+            .clone()
     }
 
     /// The device of a kernel event: `devpath` and the uevent's properties (`ACTION`,
@@ -89,8 +131,8 @@ impl SysfsTree {
         let dev = match self.device(devpath) {
             Some(d) => d,
             None => {
-                let root = fs::canonicalize(&self.root).ok()?;
-                self.read(&root, devpath.trim_end_matches('/'))
+                let root = self.real_root()?;
+                self.read(&root, devpath.trim_end_matches('/'), None)
             }
         };
         Some(dev.with_event_properties(props))
@@ -111,7 +153,8 @@ impl SysfsTree {
         candidates.iter().find_map(|c| self.device(c))
     }
 
-    fn read(&self, root: &Path, devpath: &str) -> Device {
+    /// The device at `devpath`, whose `uevent` file may have been read already.
+    fn read(&self, root: &Path, devpath: &str, uevent_text: Option<String>) -> Device {
         let dir = root.join(devpath.trim_start_matches('/'));
         let sysname = devpath
             .rsplit('/')
@@ -121,7 +164,7 @@ impl SysfsTree {
         let subsystem = link_last(&dir.join("subsystem"));
         let driver = link_last(&dir.join("driver"));
         let mut uevent = BTreeMap::new();
-        if let Ok(text) = fs::read_to_string(dir.join("uevent")) {
+        if let Some(text) = uevent_text.or_else(|| read_text(&dir.join("uevent"), true)) {
             for line in text.lines() {
                 if let Some((k, v)) = line.split_once('=') {
                     if !k.is_empty() {
@@ -149,9 +192,11 @@ impl SysfsTree {
             if head.is_empty() {
                 break;
             }
+            // The uevent file is read here once, for the test and the parent alike.
             let d = root.join(head.trim_start_matches('/'));
-            if d.join("uevent").exists() || d.join("subsystem").exists() {
-                parent = Some(Box::new(self.read(root, head)));
+            let text = read_text(&d.join("uevent"), true);
+            if text.is_some() || d.join("subsystem").exists() {
+                parent = Some(Box::new(self.read(root, head, text)));
                 break;
             }
             up = head;
@@ -270,19 +315,18 @@ impl subst::Device for Device {
             return None;
         }
         let path = self.dir.join(attr);
-        let meta = fs::symlink_metadata(&path).ok()?;
-        if meta.file_type().is_symlink() {
-            return if matches!(attr, "driver" | "subsystem" | "module") {
-                link_last(&path)
-            } else {
-                None
-            };
+        // A link is no value, except these three (their target's last element); a
+        // directory neither (reading it fails). Two syscalls fewer than lstat + read.
+        if attr == "subsystem" {
+            // Read with the device (the parent walk of SUBSYSTEMS asks for it a lot).
+            return self.subsystem.clone();
         }
-        if meta.is_dir() {
-            return None;
+        if matches!(attr, "driver" | "module") {
+            if let Some(last) = link_last(&path) {
+                return Some(last);
+            }
         }
-        let bytes = fs::read(&path).ok()?;
-        let mut s = String::from_utf8_lossy(&bytes).into_owned();
+        let mut s = read_text(&path, false)?;
         while s.ends_with(['\n', '\r']) {
             s.pop();
         }

@@ -155,6 +155,47 @@ pub fn is_open(fd: RawFd) -> bool {
     unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
 }
 
+/// Reads a small file (a sysfs attribute or `uevent`) in as few syscalls as possible:
+/// `open`, one `read` per 4 KiB, `close` (no `fstat` for a size hint, which sysfs does not
+/// give anyway). With `follow` false a symbolic link is refused (`ELOOP`), as udev refuses
+/// to read an attribute that is a link. A directory fails with `EISDIR`.
+pub fn read_small(path: &std::path::Path, follow: bool) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let flags = if follow { 0 } else { libc::O_NOFOLLOW };
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)?;
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = match f.read(&mut chunk) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        out.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        // sysfs hands out a whole attribute (at most a page) in the first read; a
+        // shorter read than asked for ends it without one more syscall for EOF.
+        if n < chunk.len() {
+            return Ok(out);
+        }
+    }
+}
+
+/// The canonical path of a directory, resolved with one `open(O_PATH)` and one
+/// `readlink` of its `/proc/self/fd` entry instead of a `readlink` per path component.
+/// Fails with `ENOTDIR` when `path` is not (a link to) a directory.
+pub fn real_dir_path(path: &std::path::Path) -> io::Result<std::path::PathBuf> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+        .open(path)?;
+    std::fs::read_link(format!("/proc/self/fd/{}", f.as_raw_fd()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,5 +243,32 @@ mod tests {
         assert!(raise_nofile_to(soft).unwrap() >= soft);
         assert!(adopt_inherited(1).is_err());
         assert!(adopt_inherited(1_000_000).is_err());
+    }
+
+    #[test]
+    fn small_reads_and_real_directory_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        let big: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(p.join("big"), &big).unwrap();
+        std::fs::write(p.join("small"), b"0x3F8\n").unwrap();
+        std::os::unix::fs::symlink("small", p.join("link")).unwrap();
+        std::fs::create_dir(p.join("d")).unwrap();
+        std::os::unix::fs::symlink("d", p.join("dlink")).unwrap();
+        assert_eq!(read_small(&p.join("big"), false).unwrap(), big);
+        assert_eq!(read_small(&p.join("small"), false).unwrap(), b"0x3F8\n");
+        assert_eq!(read_small(&p.join("link"), true).unwrap(), b"0x3F8\n");
+        let e = read_small(&p.join("link"), false).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ELOOP));
+        let e = read_small(&p.join("d"), false).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EISDIR));
+        let real = std::fs::canonicalize(p).unwrap();
+        assert_eq!(real_dir_path(&p.join("dlink")).unwrap(), real.join("d"));
+        assert_eq!(
+            real_dir_path(&p.join("d/../dlink")).unwrap(),
+            real.join("d")
+        );
+        let e = real_dir_path(&p.join("small")).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ENOTDIR));
     }
 }
