@@ -208,6 +208,10 @@ pub fn bench_coldplug(args: &[String]) -> Result<()> {
          after the coldplug (workers not counted, for either).\n\n{table}"
     );
     let doc = crate::root().join("docs/coldplug.md");
+    // Sections written by hand (from the first "## " heading on) are kept.
+    let old = std::fs::read_to_string(&doc).unwrap_or_default();
+    let kept = old.find("\n## ").and_then(|i| old.get(i..)).unwrap_or("");
+    let page = format!("{page}{kept}");
     std::fs::write(&doc, page).map_err(|e| format!("{}: {e}", doc.display()))?;
     eprintln!("wrote {}", doc.display());
     Ok(())
