@@ -1441,3 +1441,56 @@ fn mutated_tables_agree_with_partx() {
         "{compared} partitions in {rounds} rounds"
     );
 }
+
+/// `btrfs ready DEVNODE` against `udevadm test-builtin` on a btrfs loop device (ready: its
+/// only device is there) and on an ext4 one (no btrfs member: both fail).
+#[test]
+fn btrfs_ready_as_udevadm_test_builtin() {
+    if !Path::new("/dev/btrfs-control").exists() {
+        // The driver makes the control device; a fresh machine may not have loaded it.
+        let _ = Command::new("modprobe").arg("btrfs").status();
+    }
+    if !Path::new("/dev/btrfs-control").exists() {
+        eprintln!("skipped: no /dev/btrfs-control (btrfs driver not loaded)");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let btrfs = image(d.path(), "btrfs.img", 128 << 20);
+    sh("mkfs.btrfs", "btrfs-progs", &["-q", "-f", path_str(&btrfs)]);
+    let ext = image(d.path(), "ext.img", 8 << 20);
+    sh("mkfs.ext4", "e2fsprogs", &["-q", "-F", path_str(&ext)]);
+    for (img, ready) in [(&btrfs, true), (&ext, false)] {
+        with_loop(img, |name, _| {
+            let command = format!("btrfs ready /dev/{name}");
+            let out = Command::new(tool("udevadm", "udev"))
+                .args([
+                    "test-builtin",
+                    &command,
+                    &format!("/sys/class/block/{name}"),
+                ])
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let tree = devmaster::device::SysfsTree::new("/sys");
+            let dev = tree.device(&format!("/class/block/{name}")).unwrap();
+            let words: Vec<String> = command
+                .split_whitespace()
+                .skip(1)
+                .map(String::from)
+                .collect();
+            let system = devmaster::builtins::real::RealSystem::new("/");
+            let got = devmaster::builtins::btrfs::run(&dev, &system, &words);
+            if ready {
+                assert!(stdout.lines().any(|l| l == "ID_BTRFS_READY=1"), "{stdout}");
+                let props = got.unwrap().properties;
+                assert_eq!(
+                    props,
+                    [("ID_BTRFS_READY".to_string(), Some("1".to_string()))]
+                );
+            } else {
+                assert!(!out.status.success(), "udevadm: {stdout}");
+                assert!(got.is_err(), "{got:?}");
+            }
+        });
+    }
+}

@@ -10,6 +10,7 @@ use crate::engine::PropertyChanges;
 use crate::rules::subst::Device;
 
 pub mod blkid;
+pub mod btrfs;
 pub(crate) mod devutil;
 pub mod hwdb;
 pub mod input_id;
@@ -19,6 +20,7 @@ pub mod link;
 pub mod net_id;
 pub mod path_id;
 pub mod real;
+pub mod uaccess;
 pub mod usb_id;
 
 #[cfg(test)]
@@ -34,6 +36,14 @@ pub trait System {
     fn evdev_absinfo(&self, devnode: &str, axis: u16) -> Option<[i32; 6]> {
         let _ = (devnode, axis);
         None
+    }
+    /// `BTRFS_IOC_DEVICES_READY` for the device node `devnode` through
+    /// `/dev/btrfs-control`: whether its btrfs file system has all its devices. The error
+    /// of opening the control device is passed on as it is (the btrfs builtin treats a
+    /// missing driver as "not ready").
+    fn btrfs_ready(&self, devnode: &str) -> std::io::Result<bool> {
+        let _ = devnode;
+        Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
     }
     /// A whole file, `None` when it cannot be read.
     fn read(&self, path: &str) -> Option<Vec<u8>>;
@@ -179,7 +189,8 @@ pub fn run(
         B::Keyboard => keyboard::run(device, system, &args),
         B::Kmod => kmod::run(device, system, &args),
         B::Blkid => blkid::run(device, system, &args),
-        other => Err(format!("builtin {} is not available yet", other.name())),
+        B::Btrfs => btrfs::run(device, system, &args),
+        B::Uaccess => uaccess::run(device, system, &args),
     }
 }
 

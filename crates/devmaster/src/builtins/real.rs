@@ -33,6 +33,11 @@ impl RealSystem {
 const READ_LIMIT: u64 = 64 << 20;
 
 impl System for RealSystem {
+    fn btrfs_ready(&self, devnode: &str) -> std::io::Result<bool> {
+        let node = self.host(devnode);
+        sys::btrfs::devices_ready(&self.host("/dev/btrfs-control"), &node.to_string_lossy())
+    }
+
     fn read(&self, path: &str) -> Option<Vec<u8>> {
         let mut bytes = Vec::new();
         std::fs::File::open(self.host(path))

@@ -57,6 +57,13 @@ pub struct HostSystem<'a> {
 }
 
 impl System for HostSystem<'_> {
+    fn btrfs_ready(&self, devnode: &str) -> std::io::Result<bool> {
+        let node = map_path(self.paths, devnode);
+        sys::btrfs::devices_ready(
+            &map_path(self.paths, "/dev/btrfs-control"),
+            &node.to_string_lossy(),
+        )
+    }
     fn read(&self, path: &str) -> Option<Vec<u8>> {
         fs::read(map_path(self.paths, path)).ok()
     }
