@@ -12,7 +12,7 @@
 //! - the `uevent` file's `KEY=VALUE` lines as properties (`DEVNAME` made absolute under
 //!   `/dev`), `MAJOR`/`MINOR` as the device number, plus `DEVPATH`, `SUBSYSTEM`, `DRIVER`;
 //! - the parent: the nearest ancestor directory below the root holding a `uevent` file or a
-//!   `subsystem` link;
+//!   `subsystem` link, read when first asked for;
 //! - attributes: a regular readable file with trailing newlines removed; the symlinks
 //!   `driver`, `subsystem` and `module` read as the last element of their target; any other
 //!   symlink or a directory is no value.
@@ -54,6 +54,15 @@ fn read_text(path: &Path, follow: bool) -> Option<String> {
     })
 }
 
+/// The last devpath element with `!` turned into `/`.
+fn sysname_of(devpath: &str) -> String {
+    devpath
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .replace('!', "/")
+}
+
 fn link_last(path: &Path) -> Option<String> {
     let target = fs::read_link(path).ok()?;
     target.file_name().map(|n| n.to_string_lossy().into_owned())
@@ -93,7 +102,7 @@ impl SysfsTree {
         if devpath == "/" {
             return None;
         }
-        Some(self.read(&root, &devpath, None))
+        Some(SysfsTree::read_at(&root, &devpath, None))
     }
 
     fn real_root(&self) -> Option<PathBuf> {
@@ -128,11 +137,44 @@ impl SysfsTree {
         if !devpath.starts_with('/') || devpath.split('/').any(|c| c == "..") || devpath == "/" {
             return None;
         }
+        let props: Vec<(String, String)> = props
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        // A kernel uevent carries what the device's `uevent` file and `subsystem` link say
+        // (the kernel writes both from the same variables), so, as sd-device does for a
+        // device made from a uevent, sysfs is not read for them; only an unbound device's
+        // `driver` link is looked at. The devpath of a kernel event is canonical.
+        if devpath.starts_with("/devices/") && props.iter().any(|(k, _)| k == "SUBSYSTEM") {
+            let root = self.real_root()?;
+            let devpath = devpath.trim_end_matches('/');
+            let dir = root.join(devpath.trim_start_matches('/'));
+            let driver = match props.iter().find(|(k, _)| k == "DRIVER") {
+                Some(_) => None,
+                None => link_last(&dir.join("driver")),
+            };
+            let mut properties = BTreeMap::new();
+            properties.insert("DEVPATH".to_string(), devpath.to_string());
+            if let Some(d) = &driver {
+                properties.insert("DRIVER".to_string(), d.clone());
+            }
+            let dev = Device {
+                dir,
+                devpath: devpath.to_string(),
+                sysname: sysname_of(devpath),
+                subsystem: None,
+                driver,
+                properties,
+                root: std::sync::Arc::from(root.as_path()),
+                parent: std::cell::OnceCell::new(),
+            };
+            return Some(dev.with_event_properties(props));
+        }
         let dev = match self.device(devpath) {
             Some(d) => d,
             None => {
                 let root = self.real_root()?;
-                self.read(&root, devpath.trim_end_matches('/'), None)
+                SysfsTree::read_at(&root, devpath.trim_end_matches('/'), None)
             }
         };
         Some(dev.with_event_properties(props))
@@ -153,14 +195,11 @@ impl SysfsTree {
         candidates.iter().find_map(|c| self.device(c))
     }
 
-    /// The device at `devpath`, whose `uevent` file may have been read already.
-    fn read(&self, root: &Path, devpath: &str, uevent_text: Option<String>) -> Device {
+    /// The device at `devpath`, whose `uevent` file may have been read already; its parent
+    /// is read when first asked for.
+    fn read_at(root: &Path, devpath: &str, uevent_text: Option<String>) -> Device {
         let dir = root.join(devpath.trim_start_matches('/'));
-        let sysname = devpath
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .replace('!', "/");
+        let sysname = sysname_of(devpath);
         let subsystem = link_last(&dir.join("subsystem"));
         let driver = link_last(&dir.join("driver"));
         let mut uevent = BTreeMap::new();
@@ -185,22 +224,6 @@ impl SysfsTree {
         if let Some(d) = &driver {
             uevent.insert("DRIVER".to_string(), d.clone());
         }
-        // The parent: the nearest ancestor that is a device.
-        let mut parent = None;
-        let mut up = devpath;
-        while let Some((head, _)) = up.rsplit_once('/') {
-            if head.is_empty() {
-                break;
-            }
-            // The uevent file is read here once, for the test and the parent alike.
-            let d = root.join(head.trim_start_matches('/'));
-            let text = read_text(&d.join("uevent"), true);
-            if text.is_some() || d.join("subsystem").exists() {
-                parent = Some(Box::new(self.read(root, head, text)));
-                break;
-            }
-            up = head;
-        }
         Device {
             dir,
             devpath: devpath.to_string(),
@@ -208,9 +231,29 @@ impl SysfsTree {
             subsystem,
             driver,
             properties: uevent,
-            parent,
+            root: std::sync::Arc::from(root),
+            parent: std::cell::OnceCell::new(),
         }
     }
+}
+
+/// The parent of the device at `devpath`: the nearest ancestor that is a device (has a
+/// `uevent` file or a `subsystem` link), read when first asked for, as sd-device does.
+fn read_parent(root: &Path, devpath: &str) -> Option<Box<Device>> {
+    let mut up = devpath;
+    while let Some((head, _)) = up.rsplit_once('/') {
+        if head.is_empty() {
+            return None;
+        }
+        // The uevent file is read here once, for the test and the parent alike.
+        let d = root.join(head.trim_start_matches('/'));
+        let text = read_text(&d.join("uevent"), true);
+        if text.is_some() || d.join("subsystem").exists() {
+            return Some(Box::new(SysfsTree::read_at(root, head, text)));
+        }
+        up = head;
+    }
+    None
 }
 
 /// One device read from sysfs.
@@ -222,7 +265,10 @@ pub struct Device {
     subsystem: Option<String>,
     driver: Option<String>,
     properties: BTreeMap<String, String>,
-    parent: Option<Box<Device>>,
+    /// The tree's resolved root, to read the parent from.
+    root: std::sync::Arc<Path>,
+    /// Read when first asked for: most events' rules never look at most ancestors.
+    parent: std::cell::OnceCell<Option<Box<Device>>>,
 }
 
 impl Device {
@@ -269,7 +315,24 @@ impl Device {
 
     /// The parent device.
     pub fn parent_device(&self) -> Option<&Device> {
-        self.parent.as_deref()
+        self.parent
+            .get_or_init(|| read_parent(&self.root, &self.devpath))
+            .as_deref()
+    }
+
+    /// This device without what was read of its ancestors (they are read again when
+    /// asked for): for a holder that keeps its own chain of parents.
+    pub fn without_parent(&self) -> Device {
+        Device {
+            dir: self.dir.clone(),
+            devpath: self.devpath.clone(),
+            sysname: self.sysname.clone(),
+            subsystem: self.subsystem.clone(),
+            driver: self.driver.clone(),
+            properties: self.properties.clone(),
+            root: self.root.clone(),
+            parent: std::cell::OnceCell::new(),
+        }
     }
 }
 
@@ -333,7 +396,7 @@ impl subst::Device for Device {
         Some(s)
     }
     fn parent(&self) -> Option<&dyn subst::Device> {
-        self.parent.as_deref().map(|p| p as &dyn subst::Device)
+        self.parent_device().map(|p| p as &dyn subst::Device)
     }
     fn devlinks(&self) -> Vec<String> {
         Vec::new()

@@ -144,3 +144,51 @@ fn remove_event_of_a_vanished_device() {
     assert!(t.event_device("relative", [("A", "b")]).is_none());
     assert!(t.event_device("/devices/../x", [("A", "b")]).is_none());
 }
+
+#[test]
+fn a_kernel_event_device_is_made_from_the_uevent_as_sd_device_does() {
+    let s = FakeSys::new();
+    s.add("/devices/pci0/card", Some("pci"), "");
+    s.add(
+        "/devices/pci0/card/sound/c0",
+        Some("sound"),
+        "FROM_FILE=1\nDEVNAME=snd/c0\n",
+    );
+    s.link(
+        "/devices/pci0/card/sound/c0",
+        "driver",
+        "../../../../bus/pci/drivers/snd",
+    );
+    let t = s.tree();
+    // With SUBSYSTEM (every kernel uevent has it), the uevent file is not read: the
+    // kernel wrote the event from the same variables. An unbound event (no DRIVER) still
+    // gets the driver link's name, as sd-device reads it.
+    let d = t
+        .event_device(
+            "/devices/pci0/card/sound/c0",
+            [
+                ("ACTION", "add"),
+                ("SUBSYSTEM", "sound"),
+                ("DEVNAME", "snd/c0"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(d.property("FROM_FILE"), None);
+    assert_eq!(d.devnode().as_deref(), Some("/dev/snd/c0"));
+    assert_eq!(d.subsystem(), Some("sound"));
+    assert_eq!(d.driver().as_deref(), Some("snd"));
+    assert_eq!(d.property("DRIVER").as_deref(), Some("snd"));
+    assert_eq!(d.parent().map(|p| p.sysname()).as_deref(), Some("card"));
+    // The event's DRIVER wins; without SUBSYSTEM (test tools) sysfs is read as before.
+    let d = t
+        .event_device(
+            "/devices/pci0/card/sound/c0",
+            [("SUBSYSTEM", "sound"), ("DRIVER", "other")],
+        )
+        .unwrap();
+    assert_eq!(d.driver().as_deref(), Some("other"));
+    let d = t
+        .event_device("/devices/pci0/card/sound/c0", [("ACTION", "add")])
+        .unwrap();
+    assert_eq!(d.property("FROM_FILE").as_deref(), Some("1"));
+}

@@ -160,25 +160,35 @@ pub fn is_open(fd: RawFd) -> bool {
 /// give anyway). With `follow` false a symbolic link is refused (`ELOOP`), as udev refuses
 /// to read an attribute that is a link. A directory fails with `EISDIR`.
 pub fn read_small(path: &std::path::Path, follow: bool) -> io::Result<Vec<u8>> {
-    use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
+    const CHUNK: usize = 4096;
     let flags = if follow { 0 } else { libc::O_NOFOLLOW };
-    let mut f = std::fs::OpenOptions::new()
+    let f = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(flags)
         .open(path)?;
-    let mut out = Vec::new();
-    let mut chunk = [0u8; 4096];
+    let mut out: Vec<u8> = Vec::with_capacity(CHUNK);
     loop {
-        let n = match f.read(&mut chunk) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        out.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        out.reserve(CHUNK);
+        let spare = out.spare_capacity_mut();
+        // SAFETY: read(2) writes at most `spare.len()` bytes into the vector's spare
+        // capacity (no zeroing first: this runs for every attribute of every event); only
+        // the bytes it reports written are then counted as initialised.
+        let n = unsafe { libc::read(f.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len()) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        let n = n.unsigned_abs();
+        let asked = out.capacity() - out.len();
+        // SAFETY: the kernel initialised `n` bytes right after the current length.
+        unsafe { out.set_len(out.len() + n) };
         // sysfs hands out a whole attribute (at most a page) in the first read; a
         // shorter read than asked for ends it without one more syscall for EOF.
-        if n < chunk.len() {
+        if n < asked {
             return Ok(out);
         }
     }

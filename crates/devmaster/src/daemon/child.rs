@@ -140,7 +140,7 @@ impl Worker {
                 log(Level::Error, &format!("poll: {e}"));
                 return 1;
             }
-            if let Ok(Some(_)) = signals.read() {
+            if fds[1].readable() && matches!(signals.read(), Ok(Some(_))) {
                 return 0;
             }
             if !fds[0].readable() {

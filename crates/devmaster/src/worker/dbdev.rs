@@ -32,22 +32,22 @@ pub struct DbDevice {
     props: BTreeMap<String, String>,
     links: Vec<String>,
     tags: Vec<String>,
-    parent: Option<Box<DbDevice>>,
+    run: std::path::PathBuf,
+    /// Read (from sysfs and the database) when first asked for, as sd-device does.
+    parent: std::cell::OnceCell<Option<Box<DbDevice>>>,
 }
 
 impl DbDevice {
     /// The event device `base` (the uevent's view) with `entry` folded in when given, and
     /// its parents with theirs, read from `run`.
     pub fn new(base: device::Device, entry: Option<&Entry>, run: &Path) -> Self {
-        let parent = base
-            .parent_device()
-            .map(|p| Box::new(DbDevice::with_own_entry(p.clone(), run)));
         let mut d = DbDevice {
             props: base.properties().clone(),
             base,
             links: Vec::new(),
             tags: Vec::new(),
-            parent,
+            run: run.to_path_buf(),
+            parent: std::cell::OnceCell::new(),
         };
         if let Some(e) = entry {
             d.fold(e);
@@ -119,7 +119,18 @@ impl subst::Device for DbDevice {
         self.base.sysattr(attr)
     }
     fn parent(&self) -> Option<&dyn subst::Device> {
-        self.parent.as_deref().map(|p| p as &dyn subst::Device)
+        self.parent
+            .get_or_init(|| {
+                // The base's parent is read once; its own ancestors are then read through
+                // this chain, so each level is read from sysfs once.
+                let p = self.base.parent_device()?;
+                Some(Box::new(DbDevice::with_own_entry(
+                    p.without_parent(),
+                    &self.run,
+                )))
+            })
+            .as_deref()
+            .map(|p| p as &dyn subst::Device)
     }
     fn devlinks(&self) -> Vec<String> {
         self.links.clone()
