@@ -712,6 +712,11 @@ impl Queue {
     }
 
     fn start_ready(&mut self, now: Usec, fx: &mut Vec<Effect>) {
+        // During a flood every worker is busy at most steps: then nothing can start, and
+        // looking through the whole queue for it made a coldplug quadratic.
+        if self.workers.len() >= self.config.children_max && !self.has_live_idle_worker() {
+            return;
+        }
         let queued: Vec<u64> = self
             .events
             .iter()
