@@ -78,6 +78,13 @@ pub trait Host {
     fn user(&self, name: &str) -> Option<u32>;
     /// A group name to its gid.
     fn group(&self, name: &str) -> Option<u32>;
+    /// Carries out an `ATTR{}=` (a `/sys/...` path) or `SYSCTL{}=` (a `/proc/sys/...`
+    /// path) assignment as the rule runs: udevd writes at once, so later rules, programs
+    /// and builtins of the same event see the new value. A host reports its own failures;
+    /// the default does nothing (dry runs such as `devctl test`).
+    fn write(&self, path: &str, value: &str) {
+        let _ = (path, value);
+    }
 }
 
 /// Properties to set (`Some`) or remove (`None`), in order.
@@ -135,7 +142,7 @@ pub struct Outcome {
     pub mode: Option<u32>,
     /// `SECLABEL{module}` values.
     pub seclabels: Vec<(String, String)>,
-    /// `ATTR{}=` writes, in rule order.
+    /// `ATTR{}=` writes, in rule order (done through [`Host::write`] as the rules ran).
     pub attr_writes: Vec<Write>,
     /// `SYSCTL{}=` writes, in rule order.
     pub sysctl_writes: Vec<Write>,
@@ -889,6 +896,7 @@ impl<'a> State<'a> {
                 };
                 let value = self.expand(value);
                 self.note(|| format!("ATTR '{path}' <- \"{value}\""));
+                self.host.write(&path, &value);
                 self.out.attr_writes.push(Write { path, value });
             }
             Token::Sysctl { attr, value, .. } => {
@@ -896,6 +904,7 @@ impl<'a> State<'a> {
                 let value = self.expand(value);
                 let path = format!("/proc/sys/{}", sysctl_normalize(&name));
                 self.note(|| format!("SYSCTL '{path}' <- \"{value}\""));
+                self.host.write(&path, &value);
                 self.out.sysctl_writes.push(Write { path, value });
             }
             Token::Run { kind, op, value } => {

@@ -317,6 +317,15 @@ impl Host for WorkerHost<'_> {
             ConstKey::Virt => self.virt.get_or_init(|| virt::detect(self.paths)).clone(),
         }
     }
+    fn write(&self, path: &str, value: &str) {
+        let op = super::plan::Op::Write {
+            path: path.to_string(),
+            value: value.to_string(),
+        };
+        if let Err(e) = super::apply::apply(self.paths, &op) {
+            eprintln!("{path}: Failed to write \"{value}\": {e}");
+        }
+    }
     // Users and groups are read once per worker process: udevd resolves the names when
     // it loads the rules, and a worker lives no longer than the rules it was forked with.
     fn user(&self, name: &str) -> Option<u32> {

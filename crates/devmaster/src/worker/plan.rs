@@ -5,8 +5,8 @@
 //! "remove": before the rules, the tag files and the database entry go ([`remove_start`]);
 //! after them the links are given up and `/dev/{block,char}/M:m` removed.
 //!
-//! Other actions: `ATTR{}`/`SYSCTL{}` writes (udevd makes them while applying the rules,
-//! before everything below); the network interface rename (only on "add", only to a valid
+//! Other actions (`ATTR{}`/`SYSCTL{}` writes are not planned: the host makes them as the
+//! rules run, as udevd does): the network interface rename (only on "add", only to a valid
 //! interface name different from the current one; the old entry is first stored with
 //! `ID_RENAMING=1`, then the event's `DEVPATH`/`INTERFACE` change and `INTERFACE_OLD` is
 //! set); the node's owner, group and mode (the rules', else the uevent's `DEVUID`,
@@ -79,7 +79,8 @@ impl Default for Facts<'_> {
 /// One file-system operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
-    /// Writes `value` to an attribute (`/sys/...`, no newline added) or sysctl
+    /// Writes `value` to an attribute (`/sys/...`, no newline added) or sysctl (what the
+    /// worker's host does for `ATTR{}=`/`SYSCTL{}=` as the rules run)
     /// (`/proc/sys/...`, a newline added).
     Write {
         /// Path in udev's namespace.
@@ -236,16 +237,6 @@ fn release(f: &Facts, props: &BTreeMap<String, String>, link: &str, id: &str) ->
     }
 }
 
-fn writes(out: &Outcome) -> impl Iterator<Item = Op> + '_ {
-    out.attr_writes
-        .iter()
-        .chain(&out.sysctl_writes)
-        .map(|w| Op::Write {
-            path: w.path.clone(),
-            value: w.value.clone(),
-        })
-}
-
 /// What happens on "remove" before the rules: every tag file and the database entry go.
 pub fn remove_start(f: &Facts) -> Vec<Op> {
     let Some(id) = f.id else { return Vec::new() };
@@ -274,7 +265,8 @@ pub fn finish(f: &Facts, out: &Outcome) -> Plan {
 }
 
 fn finish_remove(f: &Facts, out: &Outcome) -> Plan {
-    let mut ops: Vec<Op> = writes(out).collect();
+    // ATTR{}/SYSCTL{} writes are not here: the host did them as the rules ran.
+    let mut ops: Vec<Op> = Vec::new();
     let mut props = out.properties.clone();
     if let (Some(id), Some(_), Some(_)) = (f.id, f.devnum, f.devnode) {
         for l in &out.devlinks {
@@ -295,7 +287,7 @@ fn finish_remove(f: &Facts, out: &Outcome) -> Plan {
 }
 
 fn finish_update(f: &Facts, out: &Outcome) -> Plan {
-    let mut ops: Vec<Op> = writes(out).collect();
+    let mut ops: Vec<Op> = Vec::new();
     let mut props = out.properties.clone();
     let old = f.old.cloned().unwrap_or_default();
     let has_devnum = f.devnum.is_some();

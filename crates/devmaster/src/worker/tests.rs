@@ -316,6 +316,28 @@ fn attribute_writes() {
 }
 
 #[test]
+fn an_attribute_is_written_as_its_rule_runs() {
+    // udevd writes ATTR{} at once: a later rule of the same event matches the new value
+    // and a later program reads it.
+    let w = World::new(FakeSys::disk());
+    w.node("sda");
+    let dir = w.sys.root().join(FakeSys::SDA.trim_start_matches('/'));
+    let done = w.run(
+        &format!(
+            "KERNEL==\"sda\", ATTR{{queue/rotational}}=\"7\"\n\
+             KERNEL==\"sda\", ATTR{{queue/rotational}}==\"7*\", ENV{{SEEN}}=\"yes\"\n\
+             KERNEL==\"sda\", PROGRAM=\"/bin/cat {}\", ENV{{READ}}=\"$result\"\n",
+            dir.join("queue/rotational").display()
+        ),
+        "add",
+        FakeSys::SDA,
+        &quick(),
+    );
+    assert_eq!(done.properties.get("SEEN").map(String::as_str), Some("yes"));
+    assert_eq!(done.properties.get("READ").map(String::as_str), Some("7"));
+}
+
+#[test]
 fn devices_without_number_or_subsystem() {
     let w = World::new(FakeSys::disk());
     // The PCI device: an id +pci:..., properties stored, no node operations.
