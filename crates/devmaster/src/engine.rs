@@ -130,6 +130,9 @@ pub struct Outcome {
     pub tags: BTreeSet<String>,
     /// `NAME=` (network interface rename), if any.
     pub name: Option<String>,
+    /// A `TAG=` assignment ran: as in udevd, it also drops the tags the device had from
+    /// earlier events, so `TAGS` then holds only this event's.
+    pub tags_reset: bool,
     /// Symlinks (absolute, under `/dev`).
     pub devlinks: BTreeSet<String>,
     /// `OPTIONS+="link_priority=N"`.
@@ -794,6 +797,7 @@ impl<'a> State<'a> {
                 let tag = self.expand(value);
                 if *op == AssignOp::Assign {
                     self.out.tags.clear();
+                    self.out.tags_reset = true;
                 }
                 // As udevd 252: an empty name passes this check and becomes an empty tag
                 // (which `TAGS=="|foo"` matches); it is never written to the database.

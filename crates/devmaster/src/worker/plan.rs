@@ -382,7 +382,11 @@ fn finish_update(f: &Facts, out: &Outcome) -> Plan {
         f.now_usec
     };
     props.insert("USEC_INITIALIZED".into(), usec.to_string());
-    let mut tags = old.tags.clone();
+    let mut tags = if out.tags_reset {
+        BTreeSet::new()
+    } else {
+        old.tags.clone()
+    };
     tags.extend(out.tags.iter().cloned());
     // The rename's DEVPATH, INTERFACE and INTERFACE_OLD stay out of the database.
     let mut db_props: BTreeMap<String, String> = out
@@ -395,6 +399,15 @@ fn finish_update(f: &Facts, out: &Outcome) -> Plan {
         db_props.insert("ID_RENAMING".into(), v.clone());
     }
     if let Some(id) = f.id {
+        // As udevd's tag index update: the old entry's tags the device no longer has (only
+        // after a `TAG=` reset) lose their files, then every tag gets one.
+        for t in old.tags.difference(&tags) {
+            ops.push(Op::Tag {
+                tag: t.clone(),
+                id: id.into(),
+                add: false,
+            });
+        }
         for t in &tags {
             ops.push(Op::Tag {
                 tag: t.clone(),

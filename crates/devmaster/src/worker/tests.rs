@@ -454,3 +454,44 @@ fn a_failed_rename_fails_the_event_after_marking_the_entry() {
     );
     assert_eq!(entry.usec_initialized, 0);
 }
+
+#[test]
+fn tag_assignment_drops_the_tags_of_earlier_events() {
+    // udevd 252: TAG+= keeps the device's earlier tags in TAGS (only CURRENT_TAGS is
+    // this event's); TAG= drops them too, with their tag files.
+    let w = World::new(FakeSys::disk());
+    w.node("sda");
+    w.run(
+        "KERNEL==\"sda\", TAG+=\"a\"\n",
+        "add",
+        FakeSys::SDA,
+        &quick(),
+    );
+    let p = w.run(
+        "KERNEL==\"sda\", TAG+=\"b\"\n",
+        "change",
+        FakeSys::SDA,
+        &quick(),
+    );
+    let e = w.entry("b8:0").unwrap();
+    assert_eq!(e.tags, ["a".to_string(), "b".to_string()].into());
+    assert_eq!(e.current_tags, ["b".to_string()].into());
+    assert_eq!(p.tags, e.tags);
+    let p = w.run(
+        "KERNEL==\"sda\", TAG=\"c\"\n",
+        "change",
+        FakeSys::SDA,
+        &quick(),
+    );
+    let e = w.entry("b8:0").unwrap();
+    assert_eq!(e.tags, ["c".to_string()].into());
+    assert_eq!(e.current_tags, e.tags);
+    assert_eq!(p.tags, e.tags);
+    for (tag, there) in [("a", false), ("b", false), ("c", true)] {
+        assert_eq!(
+            db::tag_path(&w.paths.run, tag, "b8:0").exists(),
+            there,
+            "{tag}"
+        );
+    }
+}
