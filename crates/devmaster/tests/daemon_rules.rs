@@ -109,3 +109,33 @@ fn programs_for_one_device_run_one_event_after_the_other() {
         "another device ran meanwhile:\n{text}"
     );
 }
+
+/// `OPTIONS+="static_node=..."` at start, as udevd: the node gets its line's group and
+/// mode whatever the line's matches, and each tag a link under `static_node-tags`.
+#[test]
+fn static_nodes_get_their_permissions_at_start() {
+    if !usable() {
+        return;
+    }
+    let d = Daemon::start(Setup {
+        rules: vec![(
+            "50-static.rules".into(),
+            "KERNEL==\"nothing-matches-this\", GROUP=\"4\", MODE=\"0664\", TAG+=\"uaccess\", \
+             OPTIONS+=\"static_node=snd/seq\"\n"
+                .into(),
+        )],
+        char_nodes: vec![("snd/seq".into(), 0o600)],
+        ..Setup::default()
+    });
+    let node = d.dev.join("snd/seq");
+    let link = d.run.join("static_node-tags/uaccess/snd\\x2fseq");
+    use std::os::unix::fs::MetadataExt;
+    // The links are made before the permissions are set.
+    d.wait_for(
+        || std::fs::metadata(&node).unwrap().gid() == 4,
+        "the static node's group",
+    );
+    let m = std::fs::metadata(&node).unwrap();
+    assert_eq!((m.mode() & 0o7777, m.uid(), m.gid()), (0o664, 0, 4));
+    assert_eq!(std::fs::read_link(&link).unwrap(), node);
+}

@@ -34,6 +34,7 @@ pub mod ctrl;
 pub mod frame;
 pub mod log;
 pub mod queue;
+pub mod static_node;
 pub mod watch;
 
 use std::collections::BTreeMap;
@@ -280,7 +281,28 @@ impl Daemon {
             }
         }
         d.load_rules();
+        d.apply_static_nodes();
         Ok(d)
+    }
+
+    /// `OPTIONS+="static_node=..."`, once at start as udevd does.
+    fn apply_static_nodes(&self) {
+        use crate::worker::host::parse_id_file;
+        let ids = |file: &str| parse_id_file(&std::fs::read_to_string(file).unwrap_or_default());
+        let (users, groups) = (ids("/etc/passwd"), ids("/etc/group"));
+        let nodes = static_node::collect(
+            &self.rules,
+            |n| users.get(n).copied(),
+            |n| groups.get(n).copied(),
+        );
+        for n in &nodes {
+            if let Err(e) = static_node::apply(&self.opts.dev_dir, &self.opts.run_dir, n) {
+                log(
+                    Level::Warning,
+                    &format!("Failed to apply permissions on static device node: {e}"),
+                );
+            }
+        }
     }
 
     /// Reads the rules (workers are forked with them), reports their problems and

@@ -26,6 +26,8 @@ pub struct Setup {
     pub udev_run: bool,
     /// Extra environment of the daemon.
     pub env: Vec<(String, String)>,
+    /// Character device nodes (path below the dev directory, mode) made before the start.
+    pub char_nodes: Vec<(String, u32)>,
 }
 
 pub struct Daemon {
@@ -71,6 +73,23 @@ impl Daemon {
         let (sys, dev, rules) = (p.join("sys"), p.join("dev"), p.join("rules"));
         for d in [&sys, &dev, &rules, &p.join("run")] {
             std::fs::create_dir_all(d).unwrap();
+        }
+        for (node, mode) in &setup.char_nodes {
+            let path = dev.join(node);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            // The numbers of /dev/null: a node that exists on every machine.
+            let st = Command::new("mknod")
+                .args([
+                    "-m",
+                    &format!("{mode:o}"),
+                    path.to_str().unwrap(),
+                    "c",
+                    "1",
+                    "3",
+                ])
+                .status()
+                .unwrap();
+            assert!(st.success(), "mknod {}", path.display());
         }
         for (name, text) in &setup.rules {
             std::fs::write(rules.join(name), text.replace("@DIR@", p.to_str().unwrap())).unwrap();
