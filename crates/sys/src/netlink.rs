@@ -282,25 +282,50 @@ pub const RTNL_TIMEOUT_MS: u32 = 5000;
 const IFLA_ADDRESS: u16 = 1;
 const IFLA_IFNAME: u16 = 3;
 const IFLA_MTU: u16 = 4;
+const IFLA_TXQLEN: u16 = 13;
+const IFLA_IFALIAS: u16 = 20;
+const IFLA_NUM_TX_QUEUES: u16 = 31;
+const IFLA_NUM_RX_QUEUES: u16 = 32;
+const IFLA_GSO_MAX_SEGS: u16 = 40;
+const IFLA_GSO_MAX_SIZE: u16 = 41;
+const IFLA_PROP_LIST: u16 = 52;
+const IFLA_ALT_IFNAME: u16 = 53;
+const NLA_F_NESTED: u16 = 0x8000;
+const RTM_NEWLINKPROP: u16 = 108;
 
 /// Sends `RTM_SETLINK` for `ifindex` with one attribute and waits for the kernel's ACK.
 fn set_link(ifindex: u32, attr_type: u16, data: &[u8]) -> io::Result<()> {
+    link_request(libc::RTM_SETLINK, ifindex, &attr(attr_type, data))
+}
+
+/// One `struct rtattr` with its payload, padded to 4 bytes.
+fn attr(attr_type: u16, data: &[u8]) -> Vec<u8> {
+    let len = 4 + data.len();
+    let mut a = Vec::with_capacity((len + 3) & !3);
+    a.extend_from_slice(&u16::try_from(len).unwrap_or(u16::MAX).to_ne_bytes());
+    a.extend_from_slice(&attr_type.to_ne_bytes());
+    a.extend_from_slice(data);
+    a.resize((len + 3) & !3, 0);
+    a
+}
+
+/// Sends a link message (`RTM_SETLINK`, `RTM_NEWLINKPROP`) for `ifindex` with the
+/// already encoded attributes `attrs` and waits for the kernel's ACK.
+fn link_request(msg_type: u16, ifindex: u32, attrs: &[u8]) -> io::Result<()> {
     let index = i32::try_from(ifindex)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "ifindex out of range"))?;
-    let attr_len = 4 + data.len();
-    let padded = (attr_len + 3) & !3;
-    let total = 16 + 16 + padded;
-    let (Ok(total32), Ok(attr_len16)) = (u32::try_from(total), u16::try_from(attr_len)) else {
+    let total = 16 + 16 + attrs.len();
+    let Ok(total32) = u32::try_from(total) else {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "attribute too long",
+            "attributes too long",
         ));
     };
     let seq: u32 = 1;
     let mut msg = Vec::with_capacity(total);
     // struct nlmsghdr
     msg.extend_from_slice(&total32.to_ne_bytes());
-    msg.extend_from_slice(&libc::RTM_SETLINK.to_ne_bytes());
+    msg.extend_from_slice(&msg_type.to_ne_bytes());
     let flags = (libc::NLM_F_REQUEST | libc::NLM_F_ACK) as u16;
     msg.extend_from_slice(&flags.to_ne_bytes());
     msg.extend_from_slice(&seq.to_ne_bytes());
@@ -309,11 +334,7 @@ fn set_link(ifindex: u32, attr_type: u16, data: &[u8]) -> io::Result<()> {
     msg.extend_from_slice(&[libc::AF_UNSPEC as u8, 0, 0, 0]);
     msg.extend_from_slice(&index.to_ne_bytes());
     msg.extend_from_slice(&[0; 8]);
-    // struct rtattr + payload, padded to 4 bytes
-    msg.extend_from_slice(&attr_len16.to_ne_bytes());
-    msg.extend_from_slice(&attr_type.to_ne_bytes());
-    msg.extend_from_slice(data);
-    msg.resize(total, 0);
+    msg.extend_from_slice(attrs);
 
     let fd = netlink_socket(libc::SOCK_RAW, libc::NETLINK_ROUTE)?;
     let kernel = sockaddr_nl(0, 0);
@@ -332,6 +353,66 @@ fn set_link(ifindex: u32, attr_type: u16, data: &[u8]) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     wait_ack(&fd, seq)
+}
+
+/// What [`set_link_properties`] may change (`None`: left as it is), as systemd.link's
+/// `Alias=`, `TransmitQueues=`, `ReceiveQueues=`, `TransmitQueueLength=`,
+/// `GenericSegmentOffloadMaxBytes=`, `GenericSegmentOffloadMaxSegments=`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkProperties {
+    pub alias: Option<String>,
+    pub txqueues: Option<u32>,
+    pub rxqueues: Option<u32>,
+    pub txqueuelen: Option<u32>,
+    pub gso_max_bytes: Option<u32>,
+    pub gso_max_segments: Option<u32>,
+}
+
+/// Sets the properties given in one `RTM_SETLINK`, as udevd does (the kernel takes all
+/// or none of them). Nothing given: nothing sent.
+pub fn set_link_properties(ifindex: u32, p: &LinkProperties) -> io::Result<()> {
+    let mut attrs = Vec::new();
+    if let Some(a) = &p.alias {
+        let a = CString::new(a.as_str())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "alias contains NUL"))?;
+        attrs.extend(attr(IFLA_IFALIAS, a.as_bytes_with_nul()));
+    }
+    for (t, v) in [
+        (IFLA_NUM_TX_QUEUES, p.txqueues),
+        (IFLA_NUM_RX_QUEUES, p.rxqueues),
+        (IFLA_TXQLEN, p.txqueuelen),
+        (IFLA_GSO_MAX_SIZE, p.gso_max_bytes),
+        (IFLA_GSO_MAX_SEGS, p.gso_max_segments),
+    ] {
+        if let Some(v) = v {
+            attrs.extend(attr(t, &v.to_ne_bytes()));
+        }
+    }
+    if attrs.is_empty() {
+        return Ok(());
+    }
+    link_request(libc::RTM_SETLINK, ifindex, &attrs)
+}
+
+/// Adds alternative names to interface `ifindex` (`RTM_NEWLINKPROP`, a nested
+/// `IFLA_PROP_LIST` of `IFLA_ALT_IFNAME`s), as udevd does for `AlternativeNames=` and
+/// `AlternativeNamesPolicy=`. The kernel refuses the whole list if one name is taken
+/// (`EEXIST`) or invalid.
+pub fn add_alternative_names(ifindex: u32, names: &[String]) -> io::Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let mut list = Vec::new();
+    for n in names {
+        let n = CString::new(n.as_str())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "name contains NUL"))?;
+        list.extend(attr(IFLA_ALT_IFNAME, n.as_bytes_with_nul()));
+    }
+    link_request(
+        RTM_NEWLINKPROP,
+        ifindex,
+        &attr(IFLA_PROP_LIST | NLA_F_NESTED, &list),
+    )
 }
 
 /// Reads answers until the `NLMSG_ERROR` for `seq` arrives (error 0 is the ACK) or

@@ -163,3 +163,39 @@ fn set_link_mtu_and_address_change_the_link() {
         assert!(show("d0").contains(" mtu 1280 "));
     });
 }
+
+#[test]
+fn link_properties_and_alternative_names_change_the_link() {
+    in_fresh_netns(
+        "link_properties_and_alternative_names_change_the_link",
+        || {
+            let idx = add_link("d0");
+            let p = sys::netlink::LinkProperties {
+                alias: Some("uplink to the rack".into()),
+                txqueuelen: Some(4242),
+                gso_max_bytes: Some(32768),
+                gso_max_segments: Some(100),
+                ..Default::default()
+            };
+            sys::netlink::set_link_properties(idx, &p).unwrap();
+            let details = ip(&["-d", "link", "show", "dev", "d0"]);
+            assert!(details.contains("alias uplink to the rack"), "{details}");
+            assert!(details.contains(" qlen 4242"), "{details}");
+            assert!(details.contains("gso_max_size 32768"), "{details}");
+            assert!(details.contains("gso_max_segs 100"), "{details}");
+            // Nothing given: nothing sent, nothing changed.
+            sys::netlink::set_link_properties(idx, &Default::default()).unwrap();
+            let names = ["enp0s3".to_string(), "wired-main".to_string()];
+            sys::netlink::add_alternative_names(idx, &names).unwrap();
+            let details = ip(&["-d", "link", "show", "dev", "d0"]);
+            assert!(details.contains("altname enp0s3"), "{details}");
+            assert!(details.contains("altname wired-main"), "{details}");
+            // The names are the link's: it is found by them.
+            assert_eq!(ip(&["-o", "link", "show", "dev", "wired-main"]), show("d0"));
+            // Taken names (here: already its own) are refused whole, as the kernel does.
+            let e = sys::netlink::add_alternative_names(idx, &names).unwrap_err();
+            assert_eq!(e.raw_os_error(), Some(libc::EEXIST), "{e}");
+            assert!(sys::netlink::add_alternative_names(idx, &[]).is_ok());
+        },
+    );
+}

@@ -1516,7 +1516,8 @@ pub fn run(
                 .filter_map(|p| device.property(p.property()?))
                 .filter(|n| !n.is_empty()),
         );
-        alt.retain(|n| *n != ifname && !nl.alternative_names.contains(n));
+        // Neither the current name nor the one the interface is about to get.
+        alt.retain(|n| *n != ifname && *n != new_name && !nl.alternative_names.contains(n));
         alt.sort();
         alt.dedup();
         changes.alternative_names = alt;

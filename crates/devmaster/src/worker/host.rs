@@ -227,15 +227,22 @@ impl<'a> WorkerHost<'a> {
                             eprintln!("{at}: cannot set the MTU to {mtu}: {e}");
                         }
                     }
-                    let rest = ch.alias.is_some()
-                        || ch.txqueues.is_some()
-                        || ch.rxqueues.is_some()
-                        || ch.txqueuelen.is_some()
-                        || ch.gso_max_bytes.is_some()
-                        || ch.gso_max_segments.is_some()
-                        || !ch.alternative_names.is_empty();
-                    if rest {
-                        eprintln!("{at}: .link settings other than MACAddress= and MTUBytes= are not applied yet");
+                    let props = sys::netlink::LinkProperties {
+                        alias: ch.alias.clone(),
+                        txqueues: ch.txqueues,
+                        rxqueues: ch.rxqueues,
+                        txqueuelen: ch.txqueuelen,
+                        gso_max_bytes: ch.gso_max_bytes,
+                        gso_max_segments: ch.gso_max_segments,
+                    };
+                    if let Err(e) = sys::netlink::set_link_properties(ch.ifindex, &props) {
+                        eprintln!("{at}: could not set link properties: {e}");
+                    }
+                    match sys::netlink::add_alternative_names(ch.ifindex, &ch.alternative_names) {
+                        // As udevd: a kernel without alternative names is no warning.
+                        Err(e) if e.raw_os_error() == Some(95) => {}
+                        Err(e) => eprintln!("{at}: could not set alternative names: {e}"),
+                        Ok(()) => {}
                     }
                 }
                 Action::WriteSysattr {
