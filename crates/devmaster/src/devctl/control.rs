@@ -320,7 +320,18 @@ pub fn settle_main(env: &Env, args: &[String], io: &mut Io) -> i32 {
             || queue_is_empty(env)
     };
     let deadline = Deadline::after(timeout);
-    let monitor = sys::netlink::UeventSocket::open(sys::netlink::Group::Udev).ok();
+    // As udevadm: woken by the queue file going (inotify on the run directory); without
+    // inotify, by the processed-event broadcasts and a short poll.
+    let queue_gone = sys::inotify::Inotify::new().ok().filter(|i| {
+        let run = env.control();
+        let dir = run.parent().unwrap_or(std::path::Path::new("/run/udev"));
+        let mask = sys::inotify::IN_DELETE | sys::inotify::IN_MOVED_FROM;
+        i.add_watch(dir, mask).is_ok()
+    });
+    let monitor = queue_gone
+        .is_none()
+        .then(|| sys::netlink::UeventSocket::open(sys::netlink::Group::Udev).ok())
+        .flatten();
     loop {
         if check() {
             return 0;
@@ -328,7 +339,18 @@ pub fn settle_main(env: &Env, args: &[String], io: &mut Io) -> i32 {
         if deadline.passed() {
             return io.fail("Timed out for waiting the udev queue being empty.");
         }
-        sleep_or_event(monitor.as_ref(), deadline.ms_left(50));
+        match &queue_gone {
+            Some(ino) => {
+                use std::os::fd::AsRawFd;
+                let mut fds = [sys::event::PollFd::new(
+                    ino.as_raw_fd(),
+                    sys::event::READABLE,
+                )];
+                let _ = sys::event::poll(&mut fds, Some(deadline.ms_left(500)));
+                let _ = ino.read_events();
+            }
+            None => sleep_or_event(monitor.as_ref(), deadline.ms_left(50)),
+        }
     }
 }
 
