@@ -246,11 +246,12 @@ impl Daemon {
         } else {
             opts.rules_dirs.clone()
         };
-        let queue = Queue::new(queue::Config {
+        let mut queue = Queue::new(queue::Config {
             children_max: settings.children_max,
             event_timeout: settings.event_timeout,
             timeout_signal: settings.timeout_signal,
         });
+        queue.set_debug(log::enabled(Level::Debug));
         let watches = Watches::new(&opts.run_dir);
         let mut d = Daemon {
             opts,
@@ -785,6 +786,7 @@ impl Daemon {
                     return;
                 }
                 log::set_level(l);
+                self.queue.set_debug(log::enabled(Level::Debug));
                 self.settings.log_level = l;
                 Input::RetireWorkers
             }
@@ -887,6 +889,7 @@ impl Daemon {
                         _ => Err("the worker is gone".to_string()),
                     };
                     match sent {
+                        Ok(_) if !log::enabled(Level::Debug) => {}
                         Ok(pid) => log(
                             Level::Debug,
                             &format!(

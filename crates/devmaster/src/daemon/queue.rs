@@ -376,6 +376,9 @@ struct Worker {
 #[derive(Debug, Clone)]
 pub struct Queue {
     config: Config,
+    /// Whether debug messages are wanted: a flood of events should not format two
+    /// messages per event that nobody reads.
+    debug: bool,
     events: BTreeMap<u64, Entry>,
     workers: BTreeMap<WorkerId, Worker>,
     next_worker: u64,
@@ -394,6 +397,7 @@ impl Queue {
     pub fn new(config: Config) -> Queue {
         Queue {
             config,
+            debug: true,
             events: BTreeMap::new(),
             workers: BTreeMap::new(),
             next_worker: 1,
@@ -408,6 +412,11 @@ impl Queue {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Whether [`Effect::Log`]s at debug level are produced (they are by default).
+    pub fn set_debug(&mut self, on: bool) {
+        self.debug = on;
     }
 
     /// Records the process id of a spawned worker (for log messages).
@@ -657,13 +666,15 @@ impl Queue {
             self.unlock(disk);
         }
         let key = Key::of(&event);
-        fx.push(Effect::Log(
-            Level::Debug,
-            format!(
-                "{name}: SEQNUM={seqnum} queued, {} {}",
-                event.action, event.devpath
-            ),
-        ));
+        if self.debug {
+            fx.push(Effect::Log(
+                Level::Debug,
+                format!(
+                    "{name}: SEQNUM={seqnum} queued, {} {}",
+                    event.action, event.devpath
+                ),
+            ));
+        }
         self.events.insert(
             seqnum,
             Entry {
@@ -859,7 +870,7 @@ impl Queue {
         }
         match outcome {
             Outcome::Processed | Outcome::Failed => {
-                if let Some(e) = self.events.remove(&seqnum) {
+                if let Some(e) = self.events.remove(&seqnum).filter(|_| self.debug) {
                     let what = if outcome == Outcome::Processed {
                         "processed"
                     } else {
