@@ -294,7 +294,11 @@ impl Host for WorkerHost<'_> {
         self.old?.properties.get(key).cloned()
     }
     fn cmdline(&self) -> Option<String> {
-        fs::read_to_string("/proc/cmdline").ok()
+        // The kernel command line never changes: read once per worker.
+        static CMDLINE: OnceLock<Option<String>> = OnceLock::new();
+        CMDLINE
+            .get_or_init(|| fs::read_to_string("/proc/cmdline").ok())
+            .clone()
     }
     fn builtin(
         &self,
