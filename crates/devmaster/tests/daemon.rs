@@ -438,3 +438,20 @@ fn a_worker_holds_none_of_the_daemons_descriptors() {
         );
     }
 }
+
+/// A worker's messages name it, not the daemon it was forked from.
+#[test]
+fn worker_messages_carry_the_workers_name() {
+    if !usable() {
+        return;
+    }
+    let d = Daemon::start(faults(&[]));
+    d.send(1, "/devices/a", &[]);
+    let log = wait_finished(&d, 1);
+    let pid = d.worker_pids()[0];
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with(&format!("devmaster-worker[{pid}]: "))),
+        "{log}"
+    );
+}

@@ -3,16 +3,19 @@
 //! `--debug`, `udev.log_level=` and `udevadm control --log-level` change.
 
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
 use super::queue::Level;
 
 static LEVEL: AtomicU8 = AtomicU8::new(Level::Info as u8);
-static PREFIX: OnceLock<String> = OnceLock::new();
+static PREFIX: Mutex<String> = Mutex::new(String::new());
 
-/// Sets the prefix of every line (`devmaster` or `devmaster-worker[PID]`); first call wins.
+/// Sets the prefix of every line (`devmaster`, or `devmaster-worker[PID]` in a worker,
+/// which is forked from the daemon and so starts with the daemon's).
 pub fn set_prefix(prefix: String) {
-    let _ = PREFIX.set(prefix);
+    if let Ok(mut p) = PREFIX.lock() {
+        *p = prefix;
+    }
 }
 
 /// Sets the most verbose level printed (syslog number, 0-7).
@@ -32,7 +35,9 @@ pub fn enabled(level: Level) -> bool {
 /// Prints `message` if its level is enabled.
 pub fn log(level: Level, message: &str) {
     if enabled(level) {
-        let prefix = PREFIX.get().map(String::as_str).unwrap_or("devmaster");
-        eprintln!("{prefix}: {message}");
+        match PREFIX.lock() {
+            Ok(p) if !p.is_empty() => eprintln!("{}: {message}", p.as_str()),
+            _ => eprintln!("devmaster: {message}"),
+        }
     }
 }
