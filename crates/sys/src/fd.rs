@@ -206,6 +206,74 @@ pub fn real_dir_path(path: &std::path::Path) -> io::Result<std::path::PathBuf> {
     std::fs::read_link(format!("/proc/self/fd/{}", f.as_raw_fd()))
 }
 
+/// A whole file mapped read-only and private, for large files read often and shared by
+/// several processes (udev's `hwdb.bin`, ~12 MiB): the pages come from the page cache, so
+/// a process pays for the ones it touches, not for a copy of the file.
+///
+/// As with udevd's mapping of the same file, the file must be replaced by renaming a new
+/// one over it (what `systemd-hwdb update` and `devctl hwdb --update` do), never
+/// truncated in place: a mapped page past a new end would fault with `SIGBUS`.
+pub struct Mapped {
+    ptr: *mut libc::c_void,
+    len: usize,
+}
+
+// SAFETY: the mapping is read-only and private, and owned by this value alone; reading it
+// from several threads is reading immutable memory.
+unsafe impl Send for Mapped {}
+// SAFETY: as for Send: nothing writes through the pointer.
+unsafe impl Sync for Mapped {}
+
+impl Mapped {
+    /// Maps the file at `path`; an empty file gives an empty mapping.
+    pub fn open(path: &std::path::Path) -> io::Result<Mapped> {
+        let f = std::fs::File::open(path)?;
+        let len = usize::try_from(f.metadata()?.len())
+            .map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+        if len == 0 {
+            return Ok(Mapped {
+                ptr: std::ptr::null_mut(),
+                len: 0,
+            });
+        }
+        // SAFETY: a new read-only private mapping of `len` bytes of an open file; the
+        // kernel chooses the address. The descriptor may be closed afterwards.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE,
+                f.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Mapped { ptr, len })
+    }
+}
+
+impl AsRef<[u8]> for Mapped {
+    fn as_ref(&self) -> &[u8] {
+        if self.len == 0 {
+            return &[];
+        }
+        // SAFETY: `ptr` is a live mapping of `len` readable bytes until `drop`.
+        unsafe { std::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) }
+    }
+}
+
+impl Drop for Mapped {
+    fn drop(&mut self) {
+        if self.len != 0 {
+            // SAFETY: unmaps exactly the mapping made in `open`, once.
+            unsafe { libc::munmap(self.ptr, self.len) };
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +298,26 @@ mod tests {
         assert!(open_locked_shared(&path).unwrap().is_some());
         std::fs::remove_file(&path).unwrap();
         assert!(open_locked_shared(&path).is_err());
+    }
+
+    #[test]
+    fn a_mapped_file_reads_as_its_bytes() {
+        let dir = std::env::temp_dir().join(format!("mapped-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("data");
+        let bytes: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let m = Mapped::open(&path).unwrap();
+        assert_eq!(m.as_ref(), bytes.as_slice());
+        // Replaced by a rename, as hwdb updates are: the mapping keeps the old contents.
+        std::fs::write(dir.join("new"), b"other").unwrap();
+        std::fs::rename(dir.join("new"), &path).unwrap();
+        assert_eq!(m.as_ref(), bytes.as_slice());
+        assert_eq!(Mapped::open(&path).unwrap().as_ref(), b"other");
+        std::fs::write(&path, b"").unwrap();
+        assert!(Mapped::open(&path).unwrap().as_ref().is_empty());
+        assert!(Mapped::open(&dir.join("missing")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -728,7 +728,7 @@ pub fn source_files(system: &dyn System, dirs: &[&str]) -> Vec<String> {
 /// (or the compiled file is damaged), with diagnostics saying why.
 pub fn load(system: &dyn System) -> (Option<Hwdb>, Vec<Diagnostic>) {
     for path in BIN_PATHS {
-        if let Some(bytes) = system.read(path) {
+        if let Some(bytes) = system.map(path) {
             return match Hwdb::from_bytes(bytes) {
                 Ok(db) => (Some(db), Vec::new()),
                 Err(e) => (

@@ -47,6 +47,11 @@ pub trait System {
     }
     /// A whole file, `None` when it cannot be read.
     fn read(&self, path: &str) -> Option<Vec<u8>>;
+    /// A whole large file held for long (`hwdb.bin`): mapped from the page cache where
+    /// the system can, so forked workers share its pages instead of each reading a copy.
+    fn map(&self, path: &str) -> Option<Bytes> {
+        self.read(path).map(Bytes::Owned)
+    }
     /// The entry names of a directory, `None` when it cannot be read.
     fn read_dir(&self, path: &str) -> Option<Vec<String>>;
     /// `len` bytes at `offset` of a file or block device (fewer at its end), `None` when it
@@ -58,6 +63,23 @@ pub trait System {
     fn canonical_path(&self, path: &str) -> Option<String> {
         let _ = path;
         None
+    }
+}
+
+/// A file's bytes, read into memory or mapped ([`System::map`]).
+pub enum Bytes {
+    /// Read into memory.
+    Owned(Vec<u8>),
+    /// Mapped read-only from the page cache.
+    Mapped(sys::fd::Mapped),
+}
+
+impl AsRef<[u8]> for Bytes {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            Bytes::Owned(v) => v,
+            Bytes::Mapped(m) => m.as_ref(),
+        }
     }
 }
 

@@ -48,6 +48,12 @@ impl System for RealSystem {
         Some(bytes)
     }
 
+    fn map(&self, path: &str) -> Option<super::Bytes> {
+        sys::fd::Mapped::open(&self.host(path))
+            .ok()
+            .map(super::Bytes::Mapped)
+    }
+
     fn read_dir(&self, path: &str) -> Option<Vec<String>> {
         let mut names: Vec<String> = std::fs::read_dir(self.host(path))
             .ok()?

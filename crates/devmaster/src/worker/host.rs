@@ -67,6 +67,11 @@ impl System for HostSystem<'_> {
     fn read(&self, path: &str) -> Option<Vec<u8>> {
         fs::read(map_path(self.paths, path)).ok()
     }
+    fn map(&self, path: &str) -> Option<crate::builtins::Bytes> {
+        sys::fd::Mapped::open(&map_path(self.paths, path))
+            .ok()
+            .map(crate::builtins::Bytes::Mapped)
+    }
     fn read_dir(&self, path: &str) -> Option<Vec<String>> {
         read_dir_names(&map_path(self.paths, path))
     }
