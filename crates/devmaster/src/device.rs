@@ -245,10 +245,16 @@ fn read_parent(root: &Path, devpath: &str) -> Option<Box<Device>> {
         if head.is_empty() {
             return None;
         }
-        // The uevent file is read here once, for the test and the parent alike.
+        // As sd-device: below /sys/devices only a directory with a `uevent` file is a
+        // device (/sys/devices itself never is); elsewhere (/sys/module, ...) one with a
+        // `subsystem` link also is. The uevent file is read here once, for the test and
+        // the parent alike.
+        if head == "/devices" {
+            return None;
+        }
         let d = root.join(head.trim_start_matches('/'));
         let text = read_text(&d.join("uevent"), true);
-        if text.is_some() || d.join("subsystem").exists() {
+        if text.is_some() || (!head.starts_with("/devices/") && d.join("subsystem").exists()) {
             return Some(Box::new(SysfsTree::read_at(root, head, text)));
         }
         up = head;

@@ -192,3 +192,21 @@ fn a_kernel_event_device_is_made_from_the_uevent_as_sd_device_does() {
         .unwrap();
     assert_eq!(d.property("FROM_FILE").as_deref(), Some("1"));
 }
+
+#[test]
+fn below_sys_devices_only_a_directory_with_a_uevent_file_is_a_parent() {
+    let s = FakeSys::new();
+    s.add("/devices/platform/host", Some("platform"), "");
+    s.add("/devices/platform/host/glue/child", Some("misc"), "");
+    // A glue directory with a subsystem link but no uevent file is no device there, as
+    // sd-device has it; the walk goes on to the real parent.
+    s.link("/devices/platform/host", "glue/subsystem", "/class/misc");
+    let d = s
+        .tree()
+        .device("/devices/platform/host/glue/child")
+        .unwrap();
+    let chain: Vec<String> = std::iter::successors(d.parent(), |p| p.parent())
+        .map(|p| p.devpath())
+        .collect();
+    assert_eq!(chain, ["/devices/platform/host"]);
+}

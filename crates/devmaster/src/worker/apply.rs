@@ -60,25 +60,32 @@ fn tmp_name(path: &Path) -> PathBuf {
     path.with_file_name(format!(".#{name}{:x}{nanos:x}", std::process::id()))
 }
 
-/// Points `link` (udev's namespace) at `devnode`, relative, atomically.
+/// Points `link` (udev's namespace) at `devnode`, relative, atomically: a link that does
+/// not exist yet is created in place (that is atomic already), one pointing elsewhere is
+/// replaced by renaming a new one over it, one pointing right is left alone, and
+/// anything else at that path is an error.
 fn node_symlink(paths: &Paths, link: &str, devnode: &str) -> io::Result<()> {
     let path = map_path(paths, link);
     let target = relative_target(link, devnode);
-    match fs::symlink_metadata(&path) {
-        Ok(m) if !m.file_type().is_symlink() => {
+    let dir = path.parent().unwrap_or(&paths.dev);
+    match db::in_dir(dir, || std::os::unix::fs::symlink(&target, &path)) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        other => return other,
+    }
+    match fs::read_link(&path) {
+        Ok(t) if t == Path::new(&target) => return Ok(()),
+        Ok(_) => {}
+        // Gone meanwhile: replaced below all the same.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(_) => {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
                 format!("conflicting inode '{link}', symlink to '{devnode}' not created"),
             ))
         }
-        Ok(_) if fs::read_link(&path).is_ok_and(|t| t == Path::new(&target)) => return Ok(()),
-        _ => {}
-    }
-    if let Some(dir) = path.parent() {
-        db::mkdir_parents(dir)?;
     }
     let tmp = tmp_name(&path);
-    std::os::unix::fs::symlink(&target, &tmp)?;
+    db::in_dir(dir, || std::os::unix::fs::symlink(&target, &tmp))?;
     fs::rename(&tmp, &path).inspect_err(|_| {
         let _ = fs::remove_file(&tmp);
     })
@@ -111,14 +118,15 @@ fn remove_link(paths: &Paths, link: &str) -> io::Result<()> {
 pub fn link_update(paths: &Paths, link: &str, id: &str, claim: Option<&Claim>) -> io::Result<()> {
     let dir = db::link_dir(&paths.run, link)
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("bad link '{link}'")))?;
-    db::mkdir_parents(&dir)?;
-    let lock = fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(dir.join(".lock"))?;
+    let lock = db::in_dir(&dir, || {
+        fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(dir.join(".lock"))
+    })?;
     sys::namespace::lock_exclusive(&lock)?;
     let own = dir.join(id);
     match claim {
@@ -189,17 +197,23 @@ fn permissions(
             devnum.0, devnum.1
         )));
     }
-    if let Some(m) = mode.filter(|m| meta.mode() & 0o777 != m & 0o777) {
-        fs::set_permissions(&path, fs::Permissions::from_mode(m & 0o7777))?;
-    }
+    let now = meta.mode() & 0o7777;
+    let want = mode.map(|m| m & 0o7777);
     let uid = uid.filter(|u| *u != meta.uid());
     let gid = gid.filter(|g| *g != meta.gid());
-    if uid.is_some() || gid.is_some() {
-        std::os::unix::fs::lchown(&path, uid, gid)?;
-        // chown clears set-id bits; udev sets the mode after the owner for that reason.
-        if let Some(m) = mode {
-            fs::set_permissions(&path, fs::Permissions::from_mode(m & 0o7777))?;
+    let chown = uid.is_some() || gid.is_some();
+    let chmod = |m: u32| fs::set_permissions(&path, fs::Permissions::from_mode(m));
+    if chown {
+        // As systemd's fchmod_and_chown: first only take away what the new mode does not
+        // grant (so the new owner never sees the old, wider access), then the owner.
+        if let Some(m) = want.filter(|m| m & now != now) {
+            chmod(m & now)?;
         }
+        std::os::unix::fs::lchown(&path, uid, gid)?;
+    }
+    // Then the mode; chown clears set-id bits, so after one a mode with them is set again.
+    if let Some(m) = want.filter(|m| *m != now || (chown && m & 0o6000 != 0)) {
+        chmod(m)?;
     }
     Ok(())
 }

@@ -415,25 +415,32 @@ fn finish_update(f: &Facts, out: &Outcome) -> Plan {
                 add: true,
             });
         }
-        ops.push(Op::SaveDb {
-            id: id.into(),
-            entry: Entry {
-                devlinks: if has_devnum {
-                    out.devlinks.clone()
-                } else {
-                    BTreeSet::new()
-                },
-                link_priority: out.link_priority,
-                usec_initialized: usec,
-                properties: db_props,
-                tags: tags.clone(),
-                current_tags: out.tags.clone(),
-                version: devproto::db::VERSION,
+        let entry = Entry {
+            devlinks: if has_devnum {
+                out.devlinks.clone()
+            } else {
+                BTreeSet::new()
             },
-            has_devnum,
-            has_ifindex,
-            persist: out.db_persist,
-        });
+            link_priority: out.link_priority,
+            usec_initialized: usec,
+            properties: db_props,
+            tags: tags.clone(),
+            current_tags: out.tags.clone(),
+            version: devproto::db::VERSION,
+        };
+        // Storing nothing removes the old file; with no old file (and no interim entry
+        // written for a rename) there is nothing to remove.
+        let wrote_interim = ops.iter().any(|o| matches!(o, Op::SaveDb { .. }));
+        let nothing_to_store = devproto::db::to_bytes(&entry, has_devnum, has_ifindex).is_none();
+        if !(nothing_to_store && f.old.is_none() && !wrote_interim) {
+            ops.push(Op::SaveDb {
+                id: id.into(),
+                entry,
+                has_devnum,
+                has_ifindex,
+                persist: out.db_persist,
+            });
+        }
     }
     let links = if has_devnum {
         out.devlinks.clone()

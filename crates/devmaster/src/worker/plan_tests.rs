@@ -479,6 +479,25 @@ fn devices_without_id_or_number() {
         matches!(plan.ops.as_slice(), [Op::Tag { .. }, Op::SaveDb { entry, .. }] if entry.devlinks.is_empty())
     );
     assert_eq!(plan.properties.get("DEVLINKS"), None);
+    // With nothing to store, an old entry is removed (SaveDb of an empty entry), and
+    // without one there is nothing to do.
+    let bare = Outcome {
+        properties: initial.clone(),
+        ..Outcome::default()
+    };
+    assert_eq!(finish(&f, &bare).ops, vec![]);
+    let old = Entry {
+        properties: map(&[("ID_OLD", "1")]),
+        ..Entry::default()
+    };
+    let with_old = Facts {
+        old: Some(&old),
+        ..f
+    };
+    assert!(matches!(
+        finish(&with_old, &bare).ops.as_slice(),
+        [Op::SaveDb { entry, .. }] if entry.properties.is_empty()
+    ));
 }
 
 #[test]

@@ -208,6 +208,25 @@ fn a_file_in_a_links_place_is_left_alone() {
 }
 
 #[test]
+fn a_link_pointing_elsewhere_is_replaced_and_missing_directories_made() {
+    let w = World::new(FakeSys::disk());
+    w.node("sda");
+    fs::create_dir_all(w.paths.dev.join("disk")).unwrap();
+    std::os::unix::fs::symlink("../elsewhere", w.paths.dev.join("disk/mine")).unwrap();
+    w.run(
+        "KERNEL==\"sda\", SYMLINK+=\"disk/mine deep/er/link\"\n",
+        "add",
+        FakeSys::SDA,
+        &quick(),
+    );
+    assert_eq!(w.link("disk/mine").as_deref(), Some("../sda"));
+    assert_eq!(w.link("deep/er/link").as_deref(), Some("../../sda"));
+    assert_eq!(w.link("block/8:0").as_deref(), Some("../sda"));
+    // The database and tag directories made on the way are there too.
+    assert!(w.entry("b8:0").is_some());
+}
+
+#[test]
 fn run_program_writes_a_file_with_the_final_properties() {
     let w = World::new(FakeSys::disk());
     w.node("sda");
@@ -423,6 +442,17 @@ fn node_permissions_where_nodes_can_be_made() {
         &quick(),
     );
     assert_eq!(fs::metadata(&node).unwrap().mode() & 0o7777, 0o600);
+    // A set-id mode survives the change of owner that clears such bits.
+    fs::remove_file(&node).unwrap();
+    sys::namespace::mknod(&node, sys::namespace::NodeKind::Block, 0o600, 8, 0).unwrap();
+    w.run(
+        "KERNEL==\"sda\", OWNER=\"4\", MODE=\"02660\"\n",
+        "change",
+        FakeSys::SDA,
+        &quick(),
+    );
+    let m = fs::metadata(&node).unwrap();
+    assert_eq!((m.uid(), m.mode() & 0o7777), (4, 0o2660));
 }
 
 #[test]
