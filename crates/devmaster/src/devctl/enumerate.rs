@@ -13,7 +13,7 @@
 //! sd-device's sound-card rule is a no-op in 252 (it compares the wrong strings) and is
 //! left out.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::sdev::{path_below, Dev};
@@ -248,9 +248,36 @@ impl Enumerator {
         true
     }
 
-    fn add_parents(&self, env: &Env, found: &mut BTreeMap<String, Dev>, d: &Dev, parent: bool) {
+    /// Adds the ancestors of `d` that pass the matches. In a scan (`walked` given) the
+    /// walk ends at the first ancestor whose own ancestors were walked already (every
+    /// device found, and every ancestor looked at), before reading anything of it.
+    fn add_parents(
+        &self,
+        env: &Env,
+        found: &mut BTreeMap<String, Dev>,
+        d: &Dev,
+        mut walked: Option<&mut BTreeSet<String>>,
+    ) {
+        let parent = walked.is_some();
         let mut cur = d.clone();
-        while let Some(mut p) = cur.parent(env) {
+        loop {
+            let seen = |w: &Option<&mut BTreeSet<String>>, syspath: &str| {
+                w.as_ref().is_some_and(|w| w.contains(syspath))
+            };
+            if cur
+                .syspath
+                .rsplit_once('/')
+                .is_some_and(|(up, _)| seen(&walked, up))
+            {
+                break;
+            }
+            let Some(mut p) = cur.parent(env) else { break };
+            if seen(&walked, &p.syspath) {
+                break;
+            }
+            if let Some(w) = walked.as_deref_mut() {
+                w.insert(p.syspath.clone());
+            }
             if self.test(&mut p, true, true, parent, true) && !Enumerator::add(found, p.clone()) {
                 break;
             }
@@ -259,7 +286,13 @@ impl Enumerator {
     }
 
     /// `bus/*/devices/*` style: the entries of `rel` (below the sysfs root).
-    fn scan_dir_and_add(&self, env: &Env, found: &mut BTreeMap<String, Dev>, rel: &str) {
+    fn scan_dir_and_add(
+        &self,
+        env: &Env,
+        found: &mut BTreeMap<String, Dev>,
+        walked: &mut BTreeSet<String>,
+        rel: &str,
+    ) {
         for name in Enumerator::entries(&env.sys.join(rel)) {
             if !self.match_sysname(&name) {
                 continue;
@@ -271,8 +304,9 @@ impl Enumerator {
                 continue;
             }
             let dc = d.clone();
+            walked.insert(d.syspath.clone());
             Enumerator::add(found, d);
-            self.add_parents(env, found, &dc, true);
+            self.add_parents(env, found, &dc, Some(walked));
         }
     }
 
@@ -280,6 +314,7 @@ impl Enumerator {
         &self,
         env: &Env,
         found: &mut BTreeMap<String, Dev>,
+        walked: &mut BTreeSet<String>,
         base: &str,
         sub: Option<&str>,
         subsystem: Option<&str>,
@@ -292,7 +327,7 @@ impl Enumerator {
                 Some(s) => format!("{base}/{name}/{s}"),
                 None => format!("{base}/{name}"),
             };
-            self.scan_dir_and_add(env, found, &rel);
+            self.scan_dir_and_add(env, found, walked, &rel);
         }
     }
 
@@ -355,21 +390,27 @@ impl Enumerator {
         }
     }
 
-    fn scan_subsystems(&self, env: &Env, found: &mut BTreeMap<String, Dev>) {
+    fn scan_subsystems(
+        &self,
+        env: &Env,
+        found: &mut BTreeMap<String, Dev>,
+        walked: &mut BTreeSet<String>,
+    ) {
         if self.match_subsystem("module") {
-            self.scan_dir_and_add(env, found, "module");
+            self.scan_dir_and_add(env, found, walked, "module");
         }
         if self.match_subsystem("subsystem") {
-            self.scan_dir_and_add(env, found, "bus");
+            self.scan_dir_and_add(env, found, walked, "bus");
         }
         if self.match_subsystem("drivers") {
-            self.scan_dir(env, found, "bus", Some("drivers"), Some("drivers"));
+            self.scan_dir(env, found, walked, "bus", Some("drivers"), Some("drivers"));
         }
     }
 
     /// Scans and returns the devices in sd-device's order.
     pub fn scan(&self, env: &Env, what: Scan) -> Vec<Dev> {
         let mut found = BTreeMap::new();
+        let mut walked = BTreeSet::new();
         let devices = matches!(what, Scan::Devices | Scan::All);
         if devices && !self.match_tag.is_empty() {
             self.scan_tags(env, &mut found);
@@ -377,11 +418,11 @@ impl Enumerator {
             self.scan_children(env, &mut found);
         } else {
             if devices {
-                self.scan_dir(env, &mut found, "bus", Some("devices"), None);
-                self.scan_dir(env, &mut found, "class", None, None);
+                self.scan_dir(env, &mut found, &mut walked, "bus", Some("devices"), None);
+                self.scan_dir(env, &mut found, &mut walked, "class", None, None);
             }
             if matches!(what, Scan::Subsystems | Scan::All) {
-                self.scan_subsystems(env, &mut found);
+                self.scan_subsystems(env, &mut found, &mut walked);
             }
         }
         self.sorted(found)
@@ -395,7 +436,7 @@ impl Enumerator {
             .into_iter()
             .map(|d| (d.syspath.clone(), d))
             .collect();
-        self.add_parents(env, &mut found, below, false);
+        self.add_parents(env, &mut found, below, None);
         self.sorted(found)
     }
 

@@ -242,6 +242,21 @@ pub struct Dev {
 }
 
 /// Whether `path` is `prefix` or below it, component-wise (systemd's `path_startswith`).
+/// The canonical path of the sysfs root `sys`, resolved once per process (a tool
+/// enumerating devices asks for it for every one).
+fn real_root(sys: &Path) -> Result<PathBuf, Errno> {
+    static LAST: std::sync::Mutex<Option<(PathBuf, PathBuf)>> = std::sync::Mutex::new(None);
+    let mut last = LAST.lock().map_err(|_| EINVAL)?;
+    if let Some((given, real)) = last.as_ref() {
+        if given == sys {
+            return Ok(real.clone());
+        }
+    }
+    let real = std::fs::canonicalize(sys).map_err(|e| errno_of(&e))?;
+    *last = Some((sys.to_path_buf(), real.clone()));
+    Ok(real)
+}
+
 pub fn path_below<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
     let mut p = path;
     for comp in prefix.split('/').filter(|c| !c.is_empty()) {
@@ -302,18 +317,29 @@ impl Dev {
             Some(rest) if path.starts_with('/') => env.sys.join(rest),
             _ => PathBuf::from(path),
         };
-        let real = match std::fs::canonicalize(&host) {
+        // A device is a directory: resolved with one open + readlink instead of a
+        // readlink per path component; anything else takes realpath's way for its errors.
+        let real = match sys::fd::real_dir_path(&host) {
             Ok(r) => r,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ENODEV),
-            Err(e) => return Err(errno_of(&e)),
+            Err(_) => match std::fs::canonicalize(&host) {
+                Ok(r) => r,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ENODEV),
+                Err(e) => return Err(errno_of(&e)),
+            },
         };
-        let root = std::fs::canonicalize(&env.sys).map_err(|e| errno_of(&e))?;
+        let root = real_root(&env.sys)?;
         let rel = real.strip_prefix(&root).map_err(|_| ENODEV)?;
         let rel = rel.to_string_lossy();
         if rel.is_empty() {
             return Err(ENODEV);
         }
-        let devpath = format!("/{rel}");
+        Dev::from_devpath(env, format!("/{rel}"), &real)
+    }
+
+    /// The device at the canonical `devpath` (`real` is its directory on the host): below
+    /// `/devices` a directory with a `uevent` file, elsewhere any directory.
+    fn from_devpath(env: &Env, devpath: String, real: &Path) -> Result<Dev, Errno> {
         if path_below(&devpath, "/devices").is_some() {
             match std::fs::symlink_metadata(real.join("uevent")) {
                 Ok(_) => {}
@@ -870,7 +896,9 @@ impl Dev {
             if head.is_empty() {
                 return None;
             }
-            match Dev::from_syspath(env, &format!("/sys{head}")) {
+            // The ancestors of a canonical path are canonical: nothing to resolve.
+            let real = real_root(&env.sys).ok()?.join(head.trim_start_matches('/'));
+            match Dev::from_devpath(env, head.to_string(), &real) {
                 Ok(d) => return Some(d),
                 Err(ENODEV) => p = head,
                 Err(_) => return None,
