@@ -6,6 +6,7 @@
 //! Every `unsafe` block carries a `SAFETY:` comment saying why it is sound.
 #![allow(unsafe_code)]
 
+pub mod alloc;
 pub mod btrfs;
 pub mod cgroup;
 pub mod event;
