@@ -13,11 +13,11 @@
 //! sd-device's sound-card rule is a no-op in 252 (it compares the wrong strings) and is
 //! left out.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::sdev::{path_below, Dev};
-use super::util::path_compare;
+use super::util::path_components;
 use super::Env;
 use crate::rules::pattern::glob;
 
@@ -240,12 +240,14 @@ impl Enumerator {
         v
     }
 
-    fn add(found: &mut BTreeMap<String, Dev>, d: Dev) -> bool {
-        if found.contains_key(&d.syspath) {
-            return false;
+    fn add(found: &mut HashMap<String, Dev>, d: Dev) -> bool {
+        match found.entry(d.syspath.clone()) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(d);
+                true
+            }
         }
-        found.insert(d.syspath.clone(), d);
-        true
     }
 
     /// Adds the ancestors of `d` that pass the matches. In a scan (`walked` given) the
@@ -254,14 +256,14 @@ impl Enumerator {
     fn add_parents(
         &self,
         env: &Env,
-        found: &mut BTreeMap<String, Dev>,
+        found: &mut HashMap<String, Dev>,
         d: &Dev,
-        mut walked: Option<&mut BTreeSet<String>>,
+        mut walked: Option<&mut HashSet<String>>,
     ) {
         let parent = walked.is_some();
         let mut cur = d.clone();
         loop {
-            let seen = |w: &Option<&mut BTreeSet<String>>, syspath: &str| {
+            let seen = |w: &Option<&mut HashSet<String>>, syspath: &str| {
                 w.as_ref().is_some_and(|w| w.contains(syspath))
             };
             if cur
@@ -289,8 +291,8 @@ impl Enumerator {
     fn scan_dir_and_add(
         &self,
         env: &Env,
-        found: &mut BTreeMap<String, Dev>,
-        walked: &mut BTreeSet<String>,
+        found: &mut HashMap<String, Dev>,
+        walked: &mut HashSet<String>,
         rel: &str,
     ) {
         for name in Enumerator::entries(&env.sys.join(rel)) {
@@ -313,8 +315,8 @@ impl Enumerator {
     fn scan_dir(
         &self,
         env: &Env,
-        found: &mut BTreeMap<String, Dev>,
-        walked: &mut BTreeSet<String>,
+        found: &mut HashMap<String, Dev>,
+        walked: &mut HashSet<String>,
         base: &str,
         sub: Option<&str>,
         subsystem: Option<&str>,
@@ -331,7 +333,7 @@ impl Enumerator {
         }
     }
 
-    fn scan_tags(&self, env: &Env, found: &mut BTreeMap<String, Dev>) {
+    fn scan_tags(&self, env: &Env, found: &mut HashMap<String, Dev>) {
         for tag in &self.match_tag {
             let Ok(rd) = std::fs::read_dir(env.run.join("tags").join(tag)) else {
                 continue;
@@ -352,16 +354,16 @@ impl Enumerator {
         }
     }
 
-    fn scan_children(&self, env: &Env, found: &mut BTreeMap<String, Dev>) {
+    fn scan_children(&self, env: &Env, found: &mut HashMap<String, Dev>) {
         let mut stack: Vec<String> = Vec::new();
-        let add_child = |found: &mut BTreeMap<String, Dev>, path: &str, sysname: bool| {
+        let add_child = |found: &mut HashMap<String, Dev>, path: &str, sysname: bool| {
             if let Ok(mut d) = Dev::from_syspath(env, path) {
                 if self.test(&mut d, sysname, true, false, true) {
                     Enumerator::add(found, d);
                 }
             }
         };
-        let crawl = |found: &mut BTreeMap<String, Dev>, stack: &mut Vec<String>, path: &str| {
+        let crawl = |found: &mut HashMap<String, Dev>, stack: &mut Vec<String>, path: &str| {
             let host = env.sys.join(path_below(path, "/sys").unwrap_or_default());
             let Ok(rd) = std::fs::read_dir(host) else {
                 return;
@@ -393,8 +395,8 @@ impl Enumerator {
     fn scan_subsystems(
         &self,
         env: &Env,
-        found: &mut BTreeMap<String, Dev>,
-        walked: &mut BTreeSet<String>,
+        found: &mut HashMap<String, Dev>,
+        walked: &mut HashSet<String>,
     ) {
         if self.match_subsystem("module") {
             self.scan_dir_and_add(env, found, walked, "module");
@@ -409,8 +411,8 @@ impl Enumerator {
 
     /// Scans and returns the devices in sd-device's order.
     pub fn scan(&self, env: &Env, what: Scan) -> Vec<Dev> {
-        let mut found = BTreeMap::new();
-        let mut walked = BTreeSet::new();
+        let mut found = HashMap::new();
+        let mut walked = HashSet::new();
         let devices = matches!(what, Scan::Devices | Scan::All);
         if devices && !self.match_tag.is_empty() {
             self.scan_tags(env, &mut found);
@@ -431,7 +433,7 @@ impl Enumerator {
     /// [`Enumerator::scan`] of devices, plus the ancestors of `below` that pass the matches
     /// other than the parent match (`device_enumerator_add_parent_devices`, for `--tree`).
     pub fn scan_with_parents_of(&self, env: &Env, what: Scan, below: &Dev) -> Vec<Dev> {
-        let mut found: BTreeMap<String, Dev> = self
+        let mut found: HashMap<String, Dev> = self
             .scan(env, what)
             .into_iter()
             .map(|d| (d.syspath.clone(), d))
@@ -440,15 +442,22 @@ impl Enumerator {
         self.sorted(found)
     }
 
-    fn sorted(&self, mut found: BTreeMap<String, Dev>) -> Vec<Dev> {
+    fn sorted(&self, mut found: HashMap<String, Dev>) -> Vec<Dev> {
         let late = |d: &Dev| d.devpath.contains("/block/md") || d.devpath.contains("/block/dm-");
+        // The key of each device made once, not per comparison: md/dm last, then
+        // `path_compare` of the devpaths (all absolute: their components decide).
         let sort = |v: &mut Vec<Dev>| {
-            v.sort_by(|a, b| {
-                late(a)
-                    .cmp(&late(b))
-                    .then_with(|| path_compare(&a.devpath, &b.devpath))
-            })
+            let mut keyed: Vec<(bool, Vec<String>, Dev)> = v
+                .drain(..)
+                .map(|d| {
+                    let parts = path_components(&d.devpath).map(str::to_string).collect();
+                    (late(&d), parts, d)
+                })
+                .collect();
+            keyed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+            v.extend(keyed.into_iter().map(|(_, _, d)| d));
         };
+        // (The devices found are keyed by hash: their order is made here alone.)
         let mut out = Vec::new();
         for sub in &self.prioritized {
             let mut group = Vec::new();

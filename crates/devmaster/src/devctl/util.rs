@@ -158,11 +158,14 @@ pub fn parse_action(
 /// systemd's `path_compare`: component by component, a prefix before its extensions.
 pub fn path_compare(a: &str, b: &str) -> std::cmp::Ordering {
     let abs = |p: &str| p.starts_with('/');
-    abs(a).cmp(&abs(b)).then_with(|| {
-        let ca = a.split('/').filter(|c| !c.is_empty() && *c != ".");
-        let cb = b.split('/').filter(|c| !c.is_empty() && *c != ".");
-        ca.cmp(cb)
-    })
+    abs(a)
+        .cmp(&abs(b))
+        .then_with(|| path_components(a).cmp(path_components(b)))
+}
+
+/// The components `path_compare` compares (empty ones and `.` skipped).
+pub fn path_components(p: &str) -> impl Iterator<Item = &str> {
+    p.split('/').filter(|c| !c.is_empty() && *c != ".")
 }
 
 /// Terminal styling as systemd decides it: colours when `SYSTEMD_COLORS` says so, else
