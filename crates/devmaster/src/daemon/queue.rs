@@ -33,7 +33,7 @@
 //! Left out: udevd's per-event `exec_delay` and the cgroup clean-up of left-over
 //! processes (workers run in their own process group instead, which a timeout kills).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sys::process::Exit;
 
@@ -381,6 +381,11 @@ pub struct Queue {
     debug: bool,
     events: BTreeMap<u64, Entry>,
     workers: BTreeMap<WorkerId, Worker>,
+    /// The events requeued with a retry time (a locked disk, a failed spawn): with the
+    /// running ones (found through their workers) the only ones with a time of their
+    /// own, so that a timer does not mean a look through the whole queue. May name events
+    /// since started or gone; those are skipped.
+    retries: BTreeSet<u64>,
     next_worker: u64,
     properties: BTreeMap<String, Option<String>>,
     stopped: bool,
@@ -400,6 +405,7 @@ impl Queue {
             debug: true,
             events: BTreeMap::new(),
             workers: BTreeMap::new(),
+            retries: BTreeSet::new(),
             next_worker: 1,
             properties: BTreeMap::new(),
             stopped: false,
@@ -584,7 +590,11 @@ impl Queue {
         let warn = warn_after(self.config.event_timeout);
         let mut next: Option<Usec> = None;
         let mut at = |t: Usec| next = Some(next.map_or(t, |n| n.min(t)));
-        for e in self.events.values() {
+        let timed = self
+            .running()
+            .into_iter()
+            .chain(self.retries.iter().copied());
+        for e in timed.filter_map(|s| self.events.get(&s)) {
             match e.run {
                 Run::Running {
                     started,
@@ -616,6 +626,13 @@ impl Queue {
             }
         }
         next
+    }
+
+    /// The running events (each is its worker's), in queue order.
+    fn running(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.workers.values().filter_map(|w| w.event).collect();
+        v.sort_unstable();
+        v
     }
 
     fn has_live_idle_worker(&self) -> bool {
@@ -728,13 +745,19 @@ impl Queue {
         if self.workers.len() >= self.config.children_max && !self.has_live_idle_worker() {
             return;
         }
-        let queued: Vec<u64> = self
+        let events = &self.events;
+        self.retries
+            .retain(|s| events.get(s).is_some_and(|e| e.retry_at.is_some()));
+        // Through the queue only as far as events can start (as udevd's loop, which ends
+        // when no worker is left to run one).
+        let mut from = 0;
+        while let Some(seqnum) = self
             .events
-            .iter()
-            .filter(|(_, e)| e.run == Run::Queued)
+            .range(from..)
+            .find(|(_, e)| e.run == Run::Queued)
             .map(|(s, _)| *s)
-            .collect();
-        for seqnum in queued {
+        {
+            from = seqnum + 1;
             if self.blocked(seqnum, now) {
                 continue;
             }
@@ -791,7 +814,10 @@ impl Queue {
         let timeout = self.config.event_timeout;
         let signal = self.config.timeout_signal;
         let mut aborted = Vec::new();
-        for (seqnum, e) in self.events.iter_mut() {
+        for seqnum in self.running() {
+            let Some(e) = self.events.get_mut(&seqnum) else {
+                continue;
+            };
             let Run::Running {
                 worker,
                 started,
@@ -924,6 +950,9 @@ impl Queue {
         if let Some(e) = self.events.get_mut(&seqnum) {
             e.run = Run::Queued;
             e.retry_at = retry_at;
+            if retry_at.is_some() {
+                self.retries.insert(seqnum);
+            }
         }
     }
 
