@@ -11,8 +11,10 @@
 //! - subsystem and driver: the last element of the `subsystem` / `driver` symlink targets;
 //! - the `uevent` file's `KEY=VALUE` lines as properties (`DEVNAME` made absolute under
 //!   `/dev`), `MAJOR`/`MINOR` as the device number, plus `DEVPATH`, `SUBSYSTEM`, `DRIVER`;
-//! - the parent: the nearest ancestor directory below the root holding a `uevent` file or a
-//!   `subsystem` link, read when first asked for;
+//! - the parent: the nearest ancestor directory below the root holding a `uevent` file (or,
+//!   outside `/devices`, a `subsystem` link), found when first asked for; of an ancestor,
+//!   the subsystem, driver and `uevent` file are each read when first asked for, so a walk
+//!   over `ATTRS` or `SUBSYSTEMS` reads no more than it looks at;
 //! - attributes: a regular readable file with trailing newlines removed; the symlinks
 //!   `driver`, `subsystem` and `module` read as the last element of their target; any other
 //!   symlink or a directory is no value.
@@ -20,6 +22,7 @@
 //! The event's own properties (`ACTION`, `SEQNUM`, ...) are given by the caller and win over
 //! the `uevent` file.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -102,7 +105,7 @@ impl SysfsTree {
         if devpath == "/" {
             return None;
         }
-        Some(SysfsTree::read_at(&root, &devpath, None))
+        Some(SysfsTree::read_at(&root, &devpath))
     }
 
     fn real_root(&self) -> Option<PathBuf> {
@@ -162,11 +165,11 @@ impl SysfsTree {
                 dir,
                 devpath: devpath.to_string(),
                 sysname: sysname_of(devpath),
-                subsystem: None,
-                driver,
-                properties,
+                subsystem: OnceCell::from(None),
+                driver: OnceCell::from(driver),
+                properties: OnceCell::from(properties),
                 root: std::sync::Arc::from(root.as_path()),
-                parent: std::cell::OnceCell::new(),
+                parent: OnceCell::new(),
             };
             return Some(dev.with_event_properties(props));
         }
@@ -174,7 +177,7 @@ impl SysfsTree {
             Some(d) => d,
             None => {
                 let root = self.real_root()?;
-                SysfsTree::read_at(&root, devpath.trim_end_matches('/'), None)
+                SysfsTree::read_at(&root, devpath.trim_end_matches('/'))
             }
         };
         Some(dev.with_event_properties(props))
@@ -195,51 +198,31 @@ impl SysfsTree {
         candidates.iter().find_map(|c| self.device(c))
     }
 
-    /// The device at `devpath`, whose `uevent` file may have been read already; its parent
-    /// is read when first asked for.
-    fn read_at(root: &Path, devpath: &str, uevent_text: Option<String>) -> Device {
-        let dir = root.join(devpath.trim_start_matches('/'));
-        let sysname = sysname_of(devpath);
-        let subsystem = link_last(&dir.join("subsystem"));
-        let driver = link_last(&dir.join("driver"));
-        let mut uevent = BTreeMap::new();
-        if let Some(text) = uevent_text.or_else(|| read_text(&dir.join("uevent"), true)) {
-            for line in text.lines() {
-                if let Some((k, v)) = line.split_once('=') {
-                    if !k.is_empty() {
-                        uevent.insert(k.to_string(), v.to_string());
-                    }
-                }
-            }
-        }
-        if let Some(name) = uevent.get_mut("DEVNAME") {
-            if !name.starts_with('/') {
-                *name = format!("/dev/{name}");
-            }
-        }
-        uevent.insert("DEVPATH".to_string(), devpath.to_string());
-        if let Some(s) = &subsystem {
-            uevent.insert("SUBSYSTEM".to_string(), s.clone());
-        }
-        if let Some(d) = &driver {
-            uevent.insert("DRIVER".to_string(), d.clone());
-        }
+    /// The device at `devpath`, read now (its parent when first asked for).
+    fn read_at(root: &Path, devpath: &str) -> Device {
+        let d = SysfsTree::lazy_at(std::sync::Arc::from(root), devpath);
+        d.properties();
+        d
+    }
+
+    /// The device at `devpath`, nothing of it read yet.
+    fn lazy_at(root: std::sync::Arc<Path>, devpath: &str) -> Device {
         Device {
-            dir,
+            dir: root.join(devpath.trim_start_matches('/')),
             devpath: devpath.to_string(),
-            sysname,
-            subsystem,
-            driver,
-            properties: uevent,
-            root: std::sync::Arc::from(root),
-            parent: std::cell::OnceCell::new(),
+            sysname: sysname_of(devpath),
+            subsystem: OnceCell::new(),
+            driver: OnceCell::new(),
+            properties: OnceCell::new(),
+            root,
+            parent: OnceCell::new(),
         }
     }
 }
 
 /// The parent of the device at `devpath`: the nearest ancestor that is a device (has a
-/// `uevent` file or a `subsystem` link), read when first asked for, as sd-device does.
-fn read_parent(root: &Path, devpath: &str) -> Option<Box<Device>> {
+/// `uevent` file or a `subsystem` link), found when first asked for, as sd-device does.
+fn read_parent(root: &std::sync::Arc<Path>, devpath: &str) -> Option<Box<Device>> {
     let mut up = devpath;
     while let Some((head, _)) = up.rsplit_once('/') {
         if head.is_empty() {
@@ -247,15 +230,16 @@ fn read_parent(root: &Path, devpath: &str) -> Option<Box<Device>> {
         }
         // As sd-device: below /sys/devices only a directory with a `uevent` file is a
         // device (/sys/devices itself never is); elsewhere (/sys/module, ...) one with a
-        // `subsystem` link also is. The uevent file is read here once, for the test and
-        // the parent alike.
+        // `subsystem` link also is. Whether the file is there is all that is asked here:
+        // reading it makes the kernel build the device's whole environment.
         if head == "/devices" {
             return None;
         }
         let d = root.join(head.trim_start_matches('/'));
-        let text = read_text(&d.join("uevent"), true);
-        if text.is_some() || (!head.starts_with("/devices/") && d.join("subsystem").exists()) {
-            return Some(Box::new(SysfsTree::read_at(root, head, text)));
+        if fs::symlink_metadata(d.join("uevent")).is_ok()
+            || (!head.starts_with("/devices/") && d.join("subsystem").exists())
+        {
+            return Some(Box::new(SysfsTree::lazy_at(root.clone(), head)));
         }
         up = head;
     }
@@ -268,13 +252,14 @@ pub struct Device {
     dir: PathBuf,
     devpath: String,
     sysname: String,
-    subsystem: Option<String>,
-    driver: Option<String>,
-    properties: BTreeMap<String, String>,
+    /// Each read when first asked for (set at once for a device made from a uevent).
+    subsystem: OnceCell<Option<String>>,
+    driver: OnceCell<Option<String>>,
+    properties: OnceCell<BTreeMap<String, String>>,
     /// The tree's resolved root, to read the parent from.
     root: std::sync::Arc<Path>,
     /// Read when first asked for: most events' rules never look at most ancestors.
-    parent: std::cell::OnceCell<Option<Box<Device>>>,
+    parent: OnceCell<Option<Box<Device>>>,
 }
 
 impl Device {
@@ -286,27 +271,37 @@ impl Device {
         mut self,
         props: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
+        let mut properties = self.properties().clone();
         for (k, v) in props {
             let (k, mut v) = (k.into(), v.into());
             match k.as_str() {
                 "DEVNAME" if !v.starts_with('/') => v = format!("/dev/{v}"),
-                "SUBSYSTEM" => self.subsystem = Some(v.clone()),
-                "DRIVER" => self.driver = Some(v.clone()),
+                "SUBSYSTEM" => self.subsystem = OnceCell::from(Some(v.clone())),
+                "DRIVER" => self.driver = OnceCell::from(Some(v.clone())),
                 _ => {}
             }
-            self.properties.insert(k, v);
+            properties.insert(k, v);
         }
+        self.properties = OnceCell::from(properties);
         self
     }
 
     /// Subsystem (last element of the `subsystem` link).
     pub fn subsystem(&self) -> Option<&str> {
-        self.subsystem.as_deref()
+        self.subsystem
+            .get_or_init(|| link_last(&self.dir.join("subsystem")))
+            .as_deref()
+    }
+
+    fn driver_name(&self) -> Option<&str> {
+        self.driver
+            .get_or_init(|| link_last(&self.dir.join("driver")))
+            .as_deref()
     }
 
     /// `DEVTYPE` of the uevent.
     pub fn devtype(&self) -> Option<&str> {
-        self.properties.get("DEVTYPE").map(String::as_str)
+        self.properties().get("DEVTYPE").map(String::as_str)
     }
 
     /// `/sys` + devpath, in udev's namespace.
@@ -314,9 +309,34 @@ impl Device {
         format!("/sys{}", self.devpath)
     }
 
-    /// All properties.
+    /// All properties: the `uevent` file's (`DEVNAME` absolute), `DEVPATH`, and
+    /// `SUBSYSTEM` and `DRIVER` where there are such links.
     pub fn properties(&self) -> &BTreeMap<String, String> {
-        &self.properties
+        self.properties.get_or_init(|| {
+            let mut uevent = BTreeMap::new();
+            if let Some(text) = read_text(&self.dir.join("uevent"), true) {
+                for line in text.lines() {
+                    if let Some((k, v)) = line.split_once('=') {
+                        if !k.is_empty() {
+                            uevent.insert(k.to_string(), v.to_string());
+                        }
+                    }
+                }
+            }
+            if let Some(name) = uevent.get_mut("DEVNAME") {
+                if !name.starts_with('/') {
+                    *name = format!("/dev/{name}");
+                }
+            }
+            uevent.insert("DEVPATH".to_string(), self.devpath.clone());
+            if let Some(s) = self.subsystem() {
+                uevent.insert("SUBSYSTEM".to_string(), s.to_string());
+            }
+            if let Some(d) = self.driver_name() {
+                uevent.insert("DRIVER".to_string(), d.to_string());
+            }
+            uevent
+        })
     }
 
     /// The parent device.
@@ -337,7 +357,7 @@ impl Device {
             driver: self.driver.clone(),
             properties: self.properties.clone(),
             root: self.root.clone(),
-            parent: std::cell::OnceCell::new(),
+            parent: OnceCell::new(),
         }
     }
 }
@@ -366,18 +386,18 @@ impl subst::Device for Device {
         self.devpath.clone()
     }
     fn driver(&self) -> Option<String> {
-        self.driver.clone()
+        self.driver_name().map(str::to_string)
     }
     fn devnode(&self) -> Option<String> {
-        self.properties.get("DEVNAME").cloned()
+        self.properties().get("DEVNAME").cloned()
     }
     fn devnum(&self) -> Option<(u32, u32)> {
-        let major = self.properties.get("MAJOR")?.parse().ok()?;
-        let minor = self.properties.get("MINOR")?.parse().ok()?;
+        let major = self.properties().get("MAJOR")?.parse().ok()?;
+        let minor = self.properties().get("MINOR")?.parse().ok()?;
         Some((major, minor))
     }
     fn property(&self, key: &str) -> Option<String> {
-        self.properties.get(key).cloned()
+        self.properties().get(key).cloned()
     }
     fn sysattr(&self, attr: &str) -> Option<String> {
         if attr.is_empty() || attr.split('/').any(|c| c == "..") {
@@ -387,8 +407,8 @@ impl subst::Device for Device {
         // A link is no value, except these three (their target's last element); a
         // directory neither (reading it fails). Two syscalls fewer than lstat + read.
         if attr == "subsystem" {
-            // Read with the device (the parent walk of SUBSYSTEMS asks for it a lot).
-            return self.subsystem.clone();
+            // Kept with the device (the parent walk of SUBSYSTEMS asks for it a lot).
+            return self.subsystem().map(str::to_string);
         }
         if matches!(attr, "driver" | "module") {
             if let Some(last) = link_last(&path) {
@@ -408,7 +428,7 @@ impl subst::Device for Device {
         Vec::new()
     }
     fn properties(&self) -> BTreeMap<String, String> {
-        self.properties.clone()
+        Device::properties(self).clone()
     }
 }
 

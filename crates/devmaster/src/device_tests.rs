@@ -210,3 +210,28 @@ fn below_sys_devices_only_a_directory_with_a_uevent_file_is_a_parent() {
         .collect();
     assert_eq!(chain, ["/devices/platform/host"]);
 }
+
+#[test]
+fn an_ancestor_is_read_only_as_far_as_it_is_asked_for() {
+    let s = FakeSys::new();
+    s.add(
+        "/devices/platform/host",
+        Some("platform"),
+        "DEVTYPE=early\n",
+    );
+    s.add("/devices/platform/host/child", Some("misc"), "");
+    let d = s.tree().device("/devices/platform/host/child").unwrap();
+    let p = d.parent_device().unwrap();
+    assert_eq!(p.devpath(), "/devices/platform/host");
+    // Finding the parent did not read its uevent file (sd-device only checks that it is
+    // there): what the file says when first asked for is what counts.
+    s.attr("/devices/platform/host", "uevent", "DEVTYPE=late\n");
+    s.driver("/devices/platform/host", "platform", "hostdrv");
+    assert_eq!(p.devtype(), Some("late"));
+    assert_eq!(p.driver().as_deref(), Some("hostdrv"));
+    assert_eq!(p.subsystem(), Some("platform"));
+    assert_eq!(
+        p.properties().get("DRIVER").map(String::as_str),
+        Some("hostdrv")
+    );
+}
