@@ -385,6 +385,9 @@ impl subst::Device for Device {
     fn devpath(&self) -> String {
         self.devpath.clone()
     }
+    fn subsystem(&self) -> Option<String> {
+        Device::subsystem(self).map(str::to_string)
+    }
     fn driver(&self) -> Option<String> {
         self.driver_name().map(str::to_string)
     }

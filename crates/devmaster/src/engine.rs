@@ -187,6 +187,9 @@ impl Device for View<'_> {
     fn devpath(&self) -> String {
         self.base.devpath()
     }
+    fn subsystem(&self) -> Option<String> {
+        self.base.subsystem()
+    }
     fn driver(&self) -> Option<String> {
         self.base.driver()
     }
@@ -477,25 +480,28 @@ impl<'a> State<'a> {
 
     /// A parent token on the device `depth` levels up (0: the event device).
     fn match_parent_token(&mut self, t: &Token, depth: usize) -> bool {
-        let Some(dev) = nth_parent(self.dev, depth) else {
-            return false;
-        };
         let Token::Match { key, op, pattern } = t else {
             return false;
         };
+        self.match_parent_key(key, *op, pattern, depth)
+    }
+
+    fn match_parent_key(&mut self, key: &MatchKey, op: MatchOp, p: &Pattern, depth: usize) -> bool {
+        let Some(dev) = nth_parent(self.dev, depth) else {
+            return false;
+        };
         match key {
-            MatchKey::Kernels => matches(pattern, *op, Some(&dev.sysname())),
-            MatchKey::Subsystems => matches(pattern, *op, dev.property("SUBSYSTEM").as_deref()),
-            MatchKey::Drivers => matches(pattern, *op, dev.driver().as_deref()),
-            MatchKey::Attrs(a) => self.match_attr(dev, a, pattern, *op),
+            MatchKey::Kernels => matches(p, op, Some(&dev.sysname())),
+            MatchKey::Subsystems => matches(p, op, dev.subsystem().as_deref()),
+            MatchKey::Drivers => matches(p, op, dev.driver().as_deref()),
+            MatchKey::Attrs(a) => self.match_attr(dev, a, p, op),
             MatchKey::Tags => {
-                let tags: Vec<String> = if depth == 0 {
-                    self.out.tags.iter().cloned().collect()
+                let any = if depth == 0 {
+                    self.out.tags.iter().any(|t| p.matches(t))
                 } else {
-                    dev.tags()
+                    dev.tags().iter().any(|t| p.matches(t))
                 };
-                let any = tags.iter().any(|t| pattern.matches(t));
-                any == (*op == MatchOp::Match)
+                any == (op == MatchOp::Match)
             }
             _ => false,
         }
@@ -553,14 +559,7 @@ impl<'a> State<'a> {
             | MatchKey::Subsystems
             | MatchKey::Drivers
             | MatchKey::Attrs(_)
-            | MatchKey::Tags => {
-                let t = Token::Match {
-                    key: key.clone(),
-                    op,
-                    pattern: p.clone(),
-                };
-                self.match_parent_token(&t, 0)
-            }
+            | MatchKey::Tags => self.match_parent_key(key, op, p, 0),
         }
     }
 

@@ -248,6 +248,10 @@ pub trait Device {
     fn sysnum(&self) -> Option<String>;
     /// Path below `/sys` (`/devices/.../block/sda/sda1`).
     fn devpath(&self) -> String;
+    /// Subsystem (the `subsystem` link's last element; what `SUBSYSTEMS` matches).
+    fn subsystem(&self) -> Option<String> {
+        self.property("SUBSYSTEM")
+    }
     /// Bound driver.
     fn driver(&self) -> Option<String>;
     /// Device node (`/dev/sda1`).

@@ -26,12 +26,46 @@ pub fn id_of(dev: &device::Device) -> Option<String> {
     )
 }
 
-/// A device with its database entry folded in.
-pub struct DbDevice {
-    base: device::Device,
+/// What the rules see of a device besides sysfs: its properties, links and current tags.
+#[derive(Debug, Clone, Default)]
+struct State {
     props: BTreeMap<String, String>,
     links: Vec<String>,
     tags: Vec<String>,
+}
+
+impl State {
+    /// `base`'s properties with `entry` folded in.
+    fn of(base: &device::Device, entry: Option<&Entry>) -> State {
+        let mut st = State {
+            props: base.properties().clone(),
+            ..State::default()
+        };
+        if let Some(e) = entry {
+            for (k, v) in &e.properties {
+                st.props.insert(k.clone(), v.clone());
+            }
+            if e.usec_initialized > 0 {
+                st.props
+                    .insert("USEC_INITIALIZED".into(), e.usec_initialized.to_string());
+            }
+            st.links = e.devlinks.iter().cloned().collect();
+            st.tags = e.current_tags.iter().cloned().collect();
+            // sd-device lists these among the properties of a device read with its entry.
+            st.props
+                .extend(synthesized(&e.devlinks, &e.tags, &e.current_tags));
+        }
+        st
+    }
+}
+
+/// A device with its database entry folded in.
+pub struct DbDevice {
+    base: device::Device,
+    /// Set at once for the event device; for an ancestor read (its `uevent` file and
+    /// database entry) when first asked for, as sd-device does: a walk over `KERNELS`,
+    /// `SUBSYSTEMS` or `ATTRS` reads neither.
+    state: std::cell::OnceCell<State>,
     run: std::path::PathBuf,
     /// Read (from sysfs and the database) when first asked for, as sd-device does.
     parent: std::cell::OnceCell<Option<Box<DbDevice>>>,
@@ -41,38 +75,29 @@ impl DbDevice {
     /// The event device `base` (the uevent's view) with `entry` folded in when given, and
     /// its parents with theirs, read from `run`.
     pub fn new(base: device::Device, entry: Option<&Entry>, run: &Path) -> Self {
-        let mut d = DbDevice {
-            props: base.properties().clone(),
+        DbDevice {
+            state: std::cell::OnceCell::from(State::of(&base, entry)),
             base,
-            links: Vec::new(),
-            tags: Vec::new(),
             run: run.to_path_buf(),
             parent: std::cell::OnceCell::new(),
-        };
-        if let Some(e) = entry {
-            d.fold(e);
         }
-        d
     }
 
-    fn with_own_entry(base: device::Device, run: &Path) -> Self {
-        let entry = id_of(&base).and_then(|id| db::read(run, &id).ok().flatten());
-        DbDevice::new(base, entry.as_ref(), run)
+    /// An ancestor, whose entry is read when first needed.
+    fn ancestor(base: device::Device, run: &Path) -> Self {
+        DbDevice {
+            state: std::cell::OnceCell::new(),
+            base,
+            run: run.to_path_buf(),
+            parent: std::cell::OnceCell::new(),
+        }
     }
 
-    fn fold(&mut self, e: &Entry) {
-        for (k, v) in &e.properties {
-            self.props.insert(k.clone(), v.clone());
-        }
-        if e.usec_initialized > 0 {
-            self.props
-                .insert("USEC_INITIALIZED".into(), e.usec_initialized.to_string());
-        }
-        self.links = e.devlinks.iter().cloned().collect();
-        self.tags = e.current_tags.iter().cloned().collect();
-        // sd-device lists these among the properties of a device read with its entry.
-        self.props
-            .extend(synthesized(&e.devlinks, &e.tags, &e.current_tags));
+    fn state(&self) -> &State {
+        self.state.get_or_init(|| {
+            let entry = id_of(&self.base).and_then(|id| db::read(&self.run, &id).ok().flatten());
+            State::of(&self.base, entry.as_ref())
+        })
     }
 
     /// Replaces what the rules see of the device (for builtins run after the rules).
@@ -82,9 +107,7 @@ impl DbDevice {
         links: Vec<String>,
         tags: Vec<String>,
     ) {
-        self.props = props;
-        self.links = links;
-        self.tags = tags;
+        self.state = std::cell::OnceCell::from(State { props, links, tags });
     }
 
     /// The device as sysfs and the uevent have it.
@@ -103,6 +126,9 @@ impl subst::Device for DbDevice {
     fn devpath(&self) -> String {
         self.base.devpath()
     }
+    fn subsystem(&self) -> Option<String> {
+        self.base.subsystem().map(str::to_string)
+    }
     fn driver(&self) -> Option<String> {
         self.base.driver()
     }
@@ -113,7 +139,7 @@ impl subst::Device for DbDevice {
         self.base.devnum()
     }
     fn property(&self, key: &str) -> Option<String> {
-        self.props.get(key).cloned()
+        self.state().props.get(key).cloned()
     }
     fn sysattr(&self, attr: &str) -> Option<String> {
         self.base.sysattr(attr)
@@ -121,24 +147,21 @@ impl subst::Device for DbDevice {
     fn parent(&self) -> Option<&dyn subst::Device> {
         self.parent
             .get_or_init(|| {
-                // The base's parent is read once; its own ancestors are then read through
-                // this chain, so each level is read from sysfs once.
+                // The base's parent is found once; its own ancestors are then found
+                // through this chain, so each level is read from sysfs once.
                 let p = self.base.parent_device()?;
-                Some(Box::new(DbDevice::with_own_entry(
-                    p.without_parent(),
-                    &self.run,
-                )))
+                Some(Box::new(DbDevice::ancestor(p.without_parent(), &self.run)))
             })
             .as_deref()
             .map(|p| p as &dyn subst::Device)
     }
     fn devlinks(&self) -> Vec<String> {
-        self.links.clone()
+        self.state().links.clone()
     }
     fn properties(&self) -> BTreeMap<String, String> {
-        self.props.clone()
+        self.state().props.clone()
     }
     fn tags(&self) -> Vec<String> {
-        self.tags.clone()
+        self.state().tags.clone()
     }
 }
