@@ -271,7 +271,8 @@ impl Device {
         mut self,
         props: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        let mut properties = self.properties().clone();
+        self.properties();
+        let mut properties = self.properties.take().unwrap_or_default();
         for (k, v) in props {
             let (k, mut v) = (k.into(), v.into());
             match k.as_str() {

@@ -253,6 +253,11 @@ struct Fixed {
     has_ifindex: bool,
     sysname: String,
     devpath: String,
+    /// What `ACTION` and `SUBSYSTEM` match: the device's action and subsystem, as udev
+    /// reads them (`sd_device_get_action`/`_subsystem`), not the properties that
+    /// `ENV{ACTION}=`/`ENV{SUBSYSTEM}=` can change. Read once: most lines test one.
+    action: Option<String>,
+    subsystem: Option<String>,
 }
 
 fn nth_parent(dev: &dyn Device, depth: usize) -> Option<&dyn Device> {
@@ -526,7 +531,7 @@ impl<'a> State<'a> {
     fn device_match(&mut self, key: &MatchKey, op: MatchOp, p: &Pattern) -> bool {
         let dev = self.dev;
         match key {
-            MatchKey::Action => matches(p, op, self.out.properties.get("ACTION").map(|s| &**s)),
+            MatchKey::Action => matches(p, op, self.fixed.action.as_deref()),
             MatchKey::Devpath => matches(p, op, Some(&self.fixed.devpath)),
             MatchKey::Kernel => matches(p, op, Some(&self.fixed.sysname)),
             MatchKey::Symlink => {
@@ -544,9 +549,7 @@ impl<'a> State<'a> {
                 let any = self.out.tags.iter().any(|t| p.matches(t));
                 any == (op == MatchOp::Match)
             }
-            MatchKey::Subsystem => {
-                matches(p, op, self.out.properties.get("SUBSYSTEM").map(|s| &**s))
-            }
+            MatchKey::Subsystem => matches(p, op, self.fixed.subsystem.as_deref()),
             MatchKey::Driver => matches(p, op, dev.driver().as_deref()),
             MatchKey::Attr(a) => self.match_attr(dev, a, p, op),
             MatchKey::Sysctl(name) => {
@@ -1152,9 +1155,12 @@ fn run(files: &[RulesFile], device: &dyn Device, host: &dyn Host, tracing: bool)
             has_ifindex: false,
             sysname: device.sysname(),
             devpath: device.devpath(),
+            action: None,
+            subsystem: device.subsystem(),
         },
     };
-    st.fixed.remove = st.out.properties.get("ACTION").map(String::as_str) == Some("remove");
+    st.fixed.action = st.out.properties.get("ACTION").cloned();
+    st.fixed.remove = st.fixed.action.as_deref() == Some("remove");
     st.fixed.has_ifindex = st.out.properties.contains_key("IFINDEX");
     for file in files {
         let mut i = 0;

@@ -34,7 +34,14 @@ impl FakeHost {
                 ("weird".to_string(), Ok("a*b c\n\n".to_string())),
             ]
             .into(),
-            files: [("/etc/ids".to_string(), "FILE_X=\"quoted\"\n".to_string())].into(),
+            files: [
+                ("/etc/ids".to_string(), "FILE_X=\"quoted\"\n".to_string()),
+                (
+                    "/etc/override".to_string(),
+                    "SUBSYSTEM=net\nACTION=remove\n".to_string(),
+                ),
+            ]
+            .into(),
             db: [("ID_OLD".to_string(), "kept".to_string())].into(),
             cmdline: "quiet root=/dev/sda1 foo=\"a b\" flag my_opt=1 my-opt=2".to_string(),
             builtins: [
@@ -232,6 +239,22 @@ KERNEL!="sdb1", SYMLINK+="yes""#,
             "subsystem synonym",
             r#"SUBSYSTEM=="bus", SYMLINK+="never""#,
             &[Links(&[])],
+        ),
+        (
+            "ACTION and SUBSYSTEM match the device's, not properties rules changed",
+            r#"IMPORT{file}="/etc/override"
+ENV{SUBSYSTEM}=="net", ENV{ACTION}=="remove", ENV{IMPORTED}="1"
+SUBSYSTEM=="net", ENV{A}="1"
+SUBSYSTEM=="block", ENV{B}="1"
+ACTION=="remove", ENV{C}="1"
+ACTION=="add", ENV{D}="1""#,
+            &[
+                Prop("IMPORTED", "1"),
+                NoProp("A"),
+                Prop("B", "1"),
+                NoProp("C"),
+                Prop("D", "1"),
+            ],
         ),
         (
             "action",

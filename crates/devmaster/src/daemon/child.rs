@@ -225,7 +225,7 @@ impl Worker {
         };
         match worker::process(&self.args.paths, &self.rules, event, &self.args.settings) {
             Ok(done) => {
-                let mut props = done.properties.clone();
+                let mut props = done.properties;
                 for key in ["ACTION", "DEVPATH", "SUBSYSTEM", "SEQNUM"] {
                     if let Some(v) = event.properties.get(key) {
                         props.entry(key.to_string()).or_insert_with(|| v.clone());
@@ -238,10 +238,12 @@ impl Worker {
                     }
                 }
                 self.broadcast(&props);
-                log(
-                    Level::Debug,
-                    &format!("{name}: Device processed (SEQNUM={})", event.seqnum),
-                );
+                if log::enabled(Level::Debug) {
+                    log(
+                        Level::Debug,
+                        &format!("{name}: Device processed (SEQNUM={})", event.seqnum),
+                    );
+                }
                 reply(Outcome::Processed, done.watch)
             }
             Err(e) => {

@@ -110,6 +110,11 @@ impl DbDevice {
         self.state = std::cell::OnceCell::from(State { props, links, tags });
     }
 
+    /// The properties the rules start from (no copy, unlike `subst::Device::properties`).
+    pub fn props(&self) -> &BTreeMap<String, String> {
+        &self.state().props
+    }
+
     /// The device as sysfs and the uevent have it.
     pub fn base(&self) -> &device::Device {
         &self.base

@@ -127,7 +127,7 @@ pub fn process(
         .as_deref()
         .and_then(|id| devproto::db::read(&paths.run, id).ok().flatten());
     let mut dev = dbdev::DbDevice::new(base, old.as_ref().filter(|_| remove), &paths.run);
-    let initial = dev.properties();
+    let initial = dev.props();
     let (sysname, sysnum) = (dev.sysname(), dev.sysnum());
     let facts = plan::Facts {
         action: &event.action,
@@ -142,7 +142,7 @@ pub fn process(
             .and_then(|i| i.parse().ok())
             .filter(|i| *i > 0),
         devnode: initial.get("DEVNAME").map(String::as_str),
-        initial: &initial,
+        initial,
         old: old.as_ref(),
         now_usec: sys::event::monotonic_usec(),
     };
