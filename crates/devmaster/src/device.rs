@@ -146,27 +146,22 @@ impl SysfsTree {
             .collect();
         // A kernel uevent carries what the device's `uevent` file and `subsystem` link say
         // (the kernel writes both from the same variables), so, as sd-device does for a
-        // device made from a uevent, sysfs is not read for them; only an unbound device's
-        // `driver` link is looked at. The devpath of a kernel event is canonical.
+        // device made from a uevent, sysfs is not read for them. An unbound device's
+        // `driver` link is read only when asked for (the device may have been bound
+        // since); the engine then adds `DRIVER` to the properties, as sd-device does.
+        // The devpath of a kernel event is canonical.
         if devpath.starts_with("/devices/") && props.iter().any(|(k, _)| k == "SUBSYSTEM") {
             let root = self.real_root()?;
             let devpath = devpath.trim_end_matches('/');
             let dir = root.join(devpath.trim_start_matches('/'));
-            let driver = match props.iter().find(|(k, _)| k == "DRIVER") {
-                Some(_) => None,
-                None => link_last(&dir.join("driver")),
-            };
             let mut properties = BTreeMap::new();
             properties.insert("DEVPATH".to_string(), devpath.to_string());
-            if let Some(d) = &driver {
-                properties.insert("DRIVER".to_string(), d.clone());
-            }
             let dev = Device {
                 dir,
                 devpath: devpath.to_string(),
                 sysname: sysname_of(devpath),
                 subsystem: OnceCell::from(None),
-                driver: OnceCell::from(driver),
+                driver: OnceCell::new(),
                 properties: OnceCell::from(properties),
                 root: std::sync::Arc::from(root.as_path()),
                 parent: OnceCell::new(),

@@ -157,6 +157,10 @@ pub struct Outcome {
     pub db_persist: bool,
     /// `OPTIONS+="log_level=..."`: `Some(None)` is `reset`.
     pub log_level: Option<Option<u8>>,
+    /// The event device's driver when it was read from its `driver` link (the uevent
+    /// named none) and so added to the properties: as sd-device's, such a `DRIVER` is no
+    /// property of the database.
+    pub driver_read: Option<String>,
     /// What each evaluated line did (lines that failed a plain match are not listed).
     pub trace: Vec<TraceLine>,
 }
@@ -498,6 +502,10 @@ impl<'a> State<'a> {
         match key {
             MatchKey::Kernels => matches(p, op, Some(&dev.sysname())),
             MatchKey::Subsystems => matches(p, op, dev.subsystem().as_deref()),
+            MatchKey::Drivers if depth == 0 => {
+                let driver = self.event_driver();
+                matches(p, op, driver.as_deref())
+            }
             MatchKey::Drivers => matches(p, op, dev.driver().as_deref()),
             MatchKey::Attrs(a) => self.match_attr(dev, a, p, op),
             MatchKey::Tags => {
@@ -550,7 +558,10 @@ impl<'a> State<'a> {
                 any == (op == MatchOp::Match)
             }
             MatchKey::Subsystem => matches(p, op, self.fixed.subsystem.as_deref()),
-            MatchKey::Driver => matches(p, op, dev.driver().as_deref()),
+            MatchKey::Driver => {
+                let driver = self.event_driver();
+                matches(p, op, driver.as_deref())
+            }
             MatchKey::Attr(a) => self.match_attr(dev, a, p, op),
             MatchKey::Sysctl(name) => {
                 let name = self.expand(name);
@@ -564,6 +575,20 @@ impl<'a> State<'a> {
             | MatchKey::Attrs(_)
             | MatchKey::Tags => self.match_parent_key(key, op, p, 0),
         }
+    }
+
+    /// The event device's driver. sd-device reads the `driver` link of a device whose
+    /// uevent named none when first asked, and from then on lists `DRIVER` among its
+    /// properties (so the database, `RUN` programs and listeners see it).
+    fn event_driver(&mut self) -> Option<String> {
+        let driver = self.dev.driver();
+        if let Some(d) = &driver {
+            if !self.out.properties.contains_key("DRIVER") {
+                self.out.properties.insert("DRIVER".into(), d.clone());
+                self.out.driver_read = Some(d.clone());
+            }
+        }
+        driver
     }
 
     fn resolve_path(&self, path: &str) -> String {

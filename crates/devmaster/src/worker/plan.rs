@@ -393,6 +393,7 @@ fn finish_update(f: &Facts, out: &Outcome) -> Plan {
         .properties
         .iter()
         .filter(|(k, v)| !k.starts_with('.') && f.initial.get(k.as_str()) != Some(v))
+        .filter(|(k, v)| !(k.as_str() == "DRIVER" && out.driver_read.as_ref() == Some(v)))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if let Some(v) = props.get("ID_RENAMING") {

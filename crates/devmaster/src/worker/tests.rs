@@ -525,3 +525,37 @@ fn tag_assignment_drops_the_tags_of_earlier_events() {
         );
     }
 }
+
+#[test]
+fn an_unbound_events_driver_is_read_when_a_rule_asks_and_kept_out_of_the_database() {
+    let s = FakeSys::new();
+    s.add("/devices/platform/foo", Some("platform"), "");
+    s.driver("/devices/platform/foo", "platform", "foodrv");
+    let w = World::new(s);
+    let run = |rules: &str| {
+        let file = parse("test.rules", rules.as_bytes());
+        // A kernel event (it names the subsystem) of a device bound since: no DRIVER.
+        let event = Event {
+            seqnum: 1,
+            action: "add".into(),
+            devpath: "/devices/platform/foo".into(),
+            properties: [
+                ("ACTION".to_string(), "add".to_string()),
+                ("SUBSYSTEM".to_string(), "platform".to_string()),
+            ]
+            .into(),
+        };
+        process(&w.paths, &[file], &event, &quick()).unwrap()
+    };
+    let p = run("ENV{SEEN}=\"1\"\n");
+    assert_eq!(p.properties.get("DRIVER"), None);
+    let p = run("DRIVER==\"foodrv\", ENV{SEEN}=\"2\"\n");
+    assert_eq!(
+        p.properties.get("DRIVER").map(String::as_str),
+        Some("foodrv")
+    );
+    assert_eq!(p.properties.get("SEEN").map(String::as_str), Some("2"));
+    let e = w.entry("+platform:foo").unwrap();
+    assert_eq!(e.properties.get("SEEN").map(String::as_str), Some("2"));
+    assert_eq!(e.properties.get("DRIVER"), None);
+}
