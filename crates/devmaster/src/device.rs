@@ -328,8 +328,19 @@ impl Device {
             if let Some(s) = self.subsystem() {
                 uevent.insert("SUBSYSTEM".to_string(), s.to_string());
             }
-            if let Some(d) = self.driver_name() {
-                uevent.insert("DRIVER".to_string(), d.to_string());
+            // The kernel writes DRIVER into the uevent file of a bound device as it reads
+            // it: the file says whether there is a driver, no link to read for that.
+            match uevent.get("DRIVER") {
+                Some(d) => {
+                    let _ = self.driver.set(Some(d.clone()));
+                }
+                None => {
+                    if let Some(d) = self.driver.get().cloned().flatten() {
+                        uevent.insert("DRIVER".to_string(), d);
+                    } else {
+                        let _ = self.driver.set(None);
+                    }
+                }
             }
             uevent
         })

@@ -59,11 +59,16 @@ impl FakeSys {
         self
     }
 
-    /// Binds `driver` (a `bus/<bus>/drivers/<driver>` link).
+    /// Binds `driver` (a `bus/<bus>/drivers/<driver>` link, and `DRIVER=` in the `uevent`
+    /// file, which the kernel writes for a bound device).
     pub fn driver(&self, devpath: &str, bus: &str, driver: &str) -> &Self {
         let t = self.root.join("bus").join(bus).join("drivers").join(driver);
         fs::create_dir_all(&t).unwrap();
         symlink(&t, self.dir(devpath).join("driver")).unwrap();
+        let uevent = self.dir(devpath).join("uevent");
+        let mut text = fs::read_to_string(&uevent).unwrap_or_default();
+        text.push_str(&format!("DRIVER={driver}\n"));
+        fs::write(uevent, text).unwrap();
         self
     }
 
