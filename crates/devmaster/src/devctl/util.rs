@@ -1,6 +1,6 @@
 //! Small pieces several `devctl` verbs share, each as systemd 252's udevadm has it: time
 //! spans (`parse_sec`), booleans, device actions, log levels, errno texts, colours and tree
-//! glyphs, `path_compare`, and finding the device a command-line argument names.
+//! glyphs, `path_compare`'s components, and finding the device a command-line argument names.
 
 use std::io::IsTerminal;
 
@@ -155,15 +155,9 @@ pub fn parse_action(
         .ok_or(UnknownAction)
 }
 
-/// systemd's `path_compare`: component by component, a prefix before its extensions.
-pub fn path_compare(a: &str, b: &str) -> std::cmp::Ordering {
-    let abs = |p: &str| p.starts_with('/');
-    abs(a)
-        .cmp(&abs(b))
-        .then_with(|| path_components(a).cmp(path_components(b)))
-}
-
-/// The components `path_compare` compares (empty ones and `.` skipped).
+/// The components systemd's `path_compare` compares (empty ones and `.` skipped): two
+/// absolute paths are in its order when their components are compared as sequences
+/// (component by component, a prefix before its extensions).
 pub fn path_components(p: &str) -> impl Iterator<Item = &str> {
     p.split('/').filter(|c| !c.is_empty() && *c != ".")
 }
@@ -325,10 +319,12 @@ mod tests {
     #[test]
     fn path_order_is_by_component() {
         use std::cmp::Ordering::*;
-        assert_eq!(path_compare("/a/b", "/a/b/c"), Less);
-        assert_eq!(path_compare("/a/b/d", "/a/b-c"), Less);
-        assert_eq!(path_compare("/a//b/", "/a/b"), Equal);
-        assert_eq!(path_compare("/a/aaa", "/a/b"), Less);
+        let cmp = |a, b| path_components(a).cmp(path_components(b));
+        assert_eq!(cmp("/a/b", "/a/b/c"), Less);
+        assert_eq!(cmp("/a/b/d", "/a/b-c"), Less);
+        assert_eq!(cmp("/a//b/", "/a/b"), Equal);
+        assert_eq!(cmp("/a/./b", "/a/b"), Equal);
+        assert_eq!(cmp("/a/aaa", "/a/b"), Less);
     }
 
     #[test]
