@@ -730,6 +730,15 @@ impl<'a> State<'a> {
                 let Some(parent) = self.dev.parent() else {
                     return !ok;
                 };
+                // A filter without glob characters names one property: no need to copy
+                // all of the parent's (Debian's IMPORT{parent}="ID_SEAT" runs for nearly
+                // every event).
+                if !filter.contains(['*', '?', '[', '\\']) {
+                    if let Some(v) = parent.property(&filter) {
+                        self.set_property(&filter, Some(v));
+                    }
+                    return ok;
+                }
                 for (k, v) in parent.properties() {
                     if pattern::glob(&filter, &k, false) {
                         self.set_property(&k, Some(v));

@@ -487,6 +487,16 @@ IMPORT{cmdline}="my_opt""#,
             &[Prop("DEVTYPE", "disk"), Prop("DEVNAME", "/dev/sda")],
         ),
         (
+            "IMPORT parent of one property by name, and of none",
+            r#"IMPORT{parent}="DEVTYPE", IMPORT{parent}="NO_SUCH", ENV{AFTER}="1""#,
+            &[
+                Prop("DEVTYPE", "disk"),
+                Prop("DEVNAME", "/dev/sda1"),
+                NoProp("NO_SUCH"),
+                Prop("AFTER", "1"),
+            ],
+        ),
+        (
             "IMPORT builtin success and failure",
             r#"IMPORT{builtin}="path_id", ENV{OK}="1"
 IMPORT{builtin}="blkid", ENV{BAD}="1""#,
