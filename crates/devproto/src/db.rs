@@ -226,6 +226,29 @@ pub fn parse(bytes: &[u8]) -> Entry {
 /// to say and neither a device number nor an interface index). `has_devnum` gates the
 /// `S:` and `L:` lines as in udev.
 pub fn to_bytes(entry: &Entry, has_devnum: bool, has_ifindex: bool) -> Option<Vec<u8>> {
+    // A value that is empty or holds a line break cannot be written as one line: the
+    // reader takes the byte after `:` whatever it is, so it would swallow the next line.
+    // Such values only come from a damaged file read as the old entry; the entry is
+    // written as if they were not there.
+    let one_line = |v: &str| !v.is_empty() && !v.contains(['\n', '\r']);
+    let link = |l: &String| l.strip_prefix("/dev/").unwrap_or(l).to_string();
+    let property =
+        |(k, v): (&String, &String)| !k.contains(['\n', '\r']) && !v.contains(['\n', '\r']);
+    let damaged = entry.devlinks.iter().any(|l| !one_line(&link(l)))
+        || !entry.properties.iter().all(property)
+        || !entry
+            .tags
+            .iter()
+            .chain(&entry.current_tags)
+            .all(|t| one_line(t));
+    if damaged {
+        let mut clean = entry.clone();
+        clean.devlinks.retain(|l| one_line(&link(l)));
+        clean.properties.retain(|k, v| property((k, v)));
+        clean.tags.retain(|t| one_line(t));
+        clean.current_tags.retain(|t| one_line(t));
+        return to_bytes(&clean, has_devnum, has_ifindex);
+    }
     if !entry.has_info() {
         return (has_devnum || has_ifindex).then(Vec::new);
     }

@@ -450,3 +450,22 @@ fn files_under_run() {
     assert!(!tag_path(run, "systemd", "b7:0").exists());
     assert!(set_tag(run, "../x", "b7:0", true).is_err());
 }
+
+#[test]
+fn values_that_cannot_be_one_line_are_not_written() {
+    // A damaged file read as the old entry: "S:" with a NUL gives an empty link, and an
+    // empty value swallows the next line ("S:\n..." reads as the link "\n...").
+    let e = parse(b"S:\0\nE:A=1\nS:\nG:t\nG:ok\n");
+    let bytes = to_bytes(&e, true, false).unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(
+        text.lines().all(|l| l.len() > 2),
+        "no line with an empty value: {text:?}"
+    );
+    // What is written reads back to what is written again.
+    assert_eq!(to_bytes(&parse(&bytes), true, false), Some(bytes));
+    assert!(
+        text.contains("E:A=1\n") && text.contains("G:ok\n"),
+        "{text:?}"
+    );
+}
