@@ -19,6 +19,8 @@
 //!   systemd-udevd in the same VM, same rules; writes `docs/coldplug.md`.
 //! - `cargo xtask udev-suite [--systemd PATH] [--rev REV] [TEST...]`: systemd 252's
 //!   rule-engine suite against `devmaster test-rule-runner` (see [`udev_suite`]).
+//! - `cargo xtask fuzz [TARGET...] [--seconds N]`: libFuzzer over devmaster's rules parser
+//!   and udev database reader (see [`fuzz`]).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -28,6 +30,7 @@ type Result<T> = std::result::Result<T, String>;
 
 mod bench;
 mod container;
+mod fuzz;
 mod image;
 mod recovery;
 mod rootfs;
@@ -48,7 +51,8 @@ fn main() -> ExitCode {
         Some("container-test") => container::container_test(),
         Some("rootfs") => rootfs::debian_rootfs().map(|p| println!("{}", p.display())),
         Some("udev-suite") => udev_suite::udev_suite(args.get(1..).unwrap_or_default()),
-        _ => Err("usage: cargo xtask <boot|test|demo|image|boot-test|container-test|rootfs|bench|bench-manager|bench-recovery|bench-coldplug|udev-suite>\n  boot [--shell] [--verbose]  boot a QEMU VM with sysmaster as PID 1 (the main job)\n  test  run the whole test suite (what CI runs)\n  demo  the manager on examples/units, without a VM\n  image  build the initramfs\n  boot-test  the end-to-end VM tests alone (two boots)\n  container-test  our PID 1 in a container over Debian's root filesystem, with Debian's ssh.service and cron.service\n  rootfs  build (or find) the cached Debian root filesystem and print its path\n  bench [--units 0,100,1000] [--runs K] [--init both|systemd|sysmaster]  sysmaster against Debian's systemd as PID 1 of the same VM; writes docs/benchmarks.md\n  bench-manager [--units N] [--runs K] [--musl | --compare]  the manager's memory and start/stop times (glibc, static musl, or both)\n  bench-recovery [--units N] [--kills K] [--musl]  time from a manager SIGKILL until the next one answers, under our PID 1\n  bench-coldplug [--runs K]  devmaster's coldplug against systemd-udevd in the same VM; writes docs/coldplug.md\n  udev-suite [--systemd PATH] [TEST...]  systemd 252's udev-test.pl against devmaster test-rule-runner".to_string()),
+        Some("fuzz") => fuzz::fuzz(args.get(1..).unwrap_or_default()),
+        _ => Err("usage: cargo xtask <boot|test|demo|image|boot-test|container-test|rootfs|bench|bench-manager|bench-recovery|bench-coldplug|udev-suite|fuzz>\n  boot [--shell] [--verbose]  boot a QEMU VM with sysmaster as PID 1 (the main job)\n  test  run the whole test suite (what CI runs)\n  demo  the manager on examples/units, without a VM\n  image  build the initramfs\n  boot-test  the end-to-end VM tests alone (two boots)\n  container-test  our PID 1 in a container over Debian's root filesystem, with Debian's ssh.service and cron.service\n  rootfs  build (or find) the cached Debian root filesystem and print its path\n  bench [--units 0,100,1000] [--runs K] [--init both|systemd|sysmaster]  sysmaster against Debian's systemd as PID 1 of the same VM; writes docs/benchmarks.md\n  bench-manager [--units N] [--runs K] [--musl | --compare]  the manager's memory and start/stop times (glibc, static musl, or both)\n  bench-recovery [--units N] [--kills K] [--musl]  time from a manager SIGKILL until the next one answers, under our PID 1\n  bench-coldplug [--runs K]  devmaster's coldplug against systemd-udevd in the same VM; writes docs/coldplug.md\n  udev-suite [--systemd PATH] [TEST...]  systemd 252's udev-test.pl against devmaster test-rule-runner\n  fuzz [TARGET...] [--seconds N]  coverage-guided fuzzing of devmaster's rules parser and database reader".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -236,6 +240,9 @@ fn test() -> Result<()> {
     // systemd's own rule-engine suite against devmaster's test-rule-runner.
     ensure_apt(&[("perl", "perl-base"), ("tar", "tar")])?;
     udev_suite::udev_suite(&[])?;
+    // Coverage-guided fuzzing of the two parsers of untrusted files, briefly: a regression
+    // check that also grows the corpus kept in target/ between runs.
+    fuzz::fuzz(&["--seconds".to_string(), "20".to_string()])?;
     // The corpus test's listing of warnings, which cargo test does not show when it passes.
     let target = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
